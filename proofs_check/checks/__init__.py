@@ -1,0 +1,4 @@
+"""Check modules; each registers its claims with proofs_check.registry.claim on import."""
+
+CHECK_MODULES: tuple[str, ...] = (
+)

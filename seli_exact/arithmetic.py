@@ -1,0 +1,141 @@
+"""Three arithmetics for one algorithm: float64, arbitrary precision (mpmath), exact (SymPy).
+
+Each arithmetic stores numbers in numpy arrays (float64, or object arrays of mpmath or SymPy
+numbers), so the SEL-matrix routines are written once with numpy operators and run unchanged in
+all three. An mpmath arithmetic owns a private context, so its precision never leaks into, or
+depends on, the global ``mpmath.mp``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy
+
+from .errors import SeliInputError
+
+# Extra decimal digits carried by an mpmath arithmetic beyond the digits the caller asked for.
+GUARD_DIGITS = 10
+
+
+class Arithmetic:
+    """The operations the SEL algorithms need from a number system."""
+
+    name: str
+    dtype: Any
+    exact: bool = False
+
+    def number(self, q) -> Any:
+        """An int or Fraction as a number of this arithmetic (exactly where possible)."""
+        raise NotImplementedError
+
+    def array(self, values) -> np.ndarray:
+        return np.array([self.number(v) for v in values], dtype=self.dtype)
+
+    def sqrt(self, x):
+        raise NotImplementedError
+
+    @property
+    def eps(self):
+        """Unit roundoff of the arithmetic (0 for exact)."""
+        raise NotImplementedError
+
+    def to_float(self, x) -> np.ndarray:
+        return np.asarray(np.vectorize(float, otypes=[float])(x), dtype=float)
+
+    def digits(self) -> int:
+        """Decimal digits the arithmetic carries (for exact: as many as asked)."""
+        raise NotImplementedError
+
+
+class Float64(Arithmetic):
+    name = "float64"
+    dtype = float
+
+    def number(self, q):
+        return float(Fraction(q))
+
+    def sqrt(self, x):
+        return np.sqrt(x)
+
+    @property
+    def eps(self):
+        return float(np.finfo(float).eps)
+
+    def to_float(self, x):
+        return np.asarray(x, dtype=float)
+
+    def digits(self) -> int:
+        return 15
+
+
+class MPMath(Arithmetic):
+    """Arbitrary precision: `dps` digits are guaranteed to the caller, computed with guard digits."""
+
+    name = "mpmath"
+    dtype = object
+
+    def __init__(self, dps: int):
+        if not isinstance(dps, int) or isinstance(dps, bool) or dps < 1:
+            raise SeliInputError(
+                f"`digits` must be a whole number >= 1; got {dps!r}. Try --digits 50."
+            )
+        self.dps = dps
+        self.ctx = mpmath.MPContext()
+        self.ctx.dps = dps + GUARD_DIGITS
+        self._sqrt = np.frompyfunc(self.ctx.sqrt, 1, 1)
+
+    def number(self, q):
+        q = Fraction(q)
+        return self.ctx.mpf(q.numerator) / q.denominator
+
+    def sqrt(self, x):
+        return self._sqrt(x)
+
+    @property
+    def eps(self):
+        return self.ctx.eps
+
+    def digits(self) -> int:
+        return self.dps
+
+
+class Exact(Arithmetic):
+    """SymPy algebraic numbers; meant for small k (roots of the secular polynomial, Sec. A)."""
+
+    name = "exact"
+    dtype = object
+    exact = True
+    _sqrt = np.frompyfunc(sympy.sqrt, 1, 1)
+
+    def number(self, q):
+        q = Fraction(q)
+        return sympy.Rational(q.numerator, q.denominator)
+
+    def sqrt(self, x):
+        return self._sqrt(x)
+
+    @property
+    def eps(self):
+        return 0
+
+    def digits(self) -> int:
+        return 10**6
+
+
+def arithmetic(name: str = "float64", dps: int | None = None) -> Arithmetic:
+    """Look an arithmetic up by name: "float64", "mpmath" (with `dps` digits) or "exact"."""
+    if isinstance(name, Arithmetic):
+        return name
+    if name == "float64":
+        return Float64()
+    if name == "mpmath":
+        return MPMath(30 if dps is None else dps)
+    if name == "exact":
+        return Exact()
+    raise SeliInputError(
+        f"`arithmetic` must be one of float64, mpmath, exact; got {name!r}. Pick one of those."
+    )
