@@ -35,6 +35,11 @@ class Arithmetic:
     def array(self, values) -> np.ndarray:
         return np.array([self.number(v) for v in values], dtype=self.dtype)
 
+    def from_ints(self, a: np.ndarray) -> np.ndarray:
+        """An integer numpy array converted entrywise (exactly) to this arithmetic."""
+        a = np.asarray(a)
+        return np.array([self.number(int(x)) for x in a.ravel()], dtype=self.dtype).reshape(a.shape)
+
     def sqrt(self, x):
         raise NotImplementedError
 
@@ -56,7 +61,10 @@ class Float64(Arithmetic):
     dtype = float
 
     def number(self, q):
-        return float(Fraction(q))
+        return float(q) if isinstance(q, int) else float(Fraction(q))
+
+    def from_ints(self, a):
+        return np.asarray(a, dtype=float)
 
     def sqrt(self, x):
         return np.sqrt(x)
@@ -89,6 +97,8 @@ class MPMath(Arithmetic):
         self._sqrt = np.frompyfunc(self.ctx.sqrt, 1, 1)
 
     def number(self, q):
+        if isinstance(q, int):
+            return self.ctx.mpf(q)
         q = Fraction(q)
         return self.ctx.mpf(q.numerator) / q.denominator
 
@@ -112,6 +122,8 @@ class Exact(Arithmetic):
     _sqrt = np.frompyfunc(sympy.sqrt, 1, 1)
 
     def number(self, q):
+        if isinstance(q, int):
+            return sympy.Integer(q)
         q = Fraction(q)
         return sympy.Rational(q.numerator, q.denominator)
 

@@ -94,12 +94,12 @@ def seli_geometry(
     """Definition 3 with alpha = 1: the geometry of every UF-SVM minimizer (Theorem 1)."""
     s = svd if svd is not None else sel_svd(counts, arith, dps)
     one = s.arithmetic.number(1)
-    return Geometry(
-        "SELI", s.counts, s.arithmetic, s.sigma,
-        s.matrix_function(lambda sigma: sigma),  # V Lam V^T
-        s.matrix_function(lambda sigma: one / sigma),  # V Lam^{-1} V^T
-        s.matrix_function(lambda sigma: one),  # V V^T = P
+    G_W, G_M, logits = s.matrix_functions(
+        lambda sigma: sigma,  # V Lam V^T
+        lambda sigma: one / sigma,  # V Lam^{-1} V^T
+        lambda sigma: one,  # V V^T = P
     )
+    return Geometry("SELI", s.counts, s.arithmetic, s.sigma, G_W, G_M, logits)
 
 
 def etf_geometry(counts_or_k, arith: str | Arithmetic = "float64", dps: int | None = None) -> Geometry:

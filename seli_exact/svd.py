@@ -92,20 +92,26 @@ class SELSVD:
         f(sigma) = sigma gives V Lam V^T, 1/sigma gives V Lam^{-1} V^T, 1 gives V V^T = P.
         Uses the projectors (not V), so exact results stay free of the basis' radicals.
         """
+        return self.matrix_functions(f)[0]
+
+    def matrix_functions(self, *fs) -> list[np.ndarray]:
+        """matrix_function for several f at once, sharing the projectors (k, k) between them."""
         ar, k = self.arithmetic, self.k
-        out = np.full((k, k), ar.number(0), dtype=ar.dtype)
+        outs = [np.full((k, k), ar.number(0), dtype=ar.dtype) for _ in fs]
         for term in self.spectrum:
-            fs = f(ar.sqrt(np.array([term.mu], dtype=ar.dtype))[0])
+            sigma = ar.sqrt(np.array([term.mu], dtype=ar.dtype))[0]
             if term.kind == "shared":
                 idx = np.array(term.classes)
                 r = len(idx)
                 block = -np.full((r, r), ar.number(1), dtype=ar.dtype) / ar.number(r)
                 block[np.diag_indices(r)] += ar.number(1)
-                out[np.ix_(idx, idx)] += fs * block
+                for out, f in zip(outs, fs):
+                    out[np.ix_(idx, idx)] += f(sigma) * block
             else:
-                v = term.vector
-                out += fs * np.outer(v, v)
-        return out
+                projector = np.outer(term.vector, term.vector)
+                for out, f in zip(outs, fs):
+                    out += f(sigma) * projector
+        return outs
 
 
 def sel_svd(counts: ClassCounts, arith: str | Arithmetic = "float64", dps: int | None = None) -> SELSVD:
@@ -158,12 +164,11 @@ def sel_svd(counts: ClassCounts, arith: str | Arithmetic = "float64", dps: int |
 
 def _helmert(ar: Arithmetic, r: int) -> np.ndarray:
     """Orthonormal basis (r, r-1) of the zero-sum vectors in R^r (Helmert's contrasts)."""
-    N = np.full((r, r - 1), ar.number(0), dtype=ar.dtype)
-    for l in range(r - 1):
-        N[: l + 1, l] = ar.number(1)
-        N[l + 1, l] = ar.number(-(l + 1))
-    den = ar.sqrt(ar.array([(l + 1) * (l + 2) for l in range(r - 1)]))
-    return N / den[None, :]
+    N = np.triu(np.ones((r, r - 1), dtype=np.int64))  # column l: ones on rows 0..l
+    cols = np.arange(r - 1)
+    N[cols + 1, cols] = -(cols + 1)  # then -(l + 1) on row l + 1
+    den = ar.sqrt(ar.from_ints((cols + 1) * (cols + 2)))
+    return ar.from_ints(N) / den[None, :]
 
 
 def _secular_roots(ar: Arithmetic, a: list[int], r: list[int]):
@@ -187,20 +192,36 @@ def _secular_roots(ar: Arithmetic, a: list[int], r: list[int]):
             raise ArithmeticError(f"secular polynomial gave {len(roots)} real roots, expected {J - 1}")
         return np.full(J - 1, sympy.Integer(0), dtype=object), np.array(roots, dtype=object)
 
+    if ar.name != "float64":
+        # precision ladder: solve in float64, then polish with Newton in the target arithmetic
+        # (quadratic convergence: a handful of steps from 16 correct digits to any precision)
+        from .arithmetic import Float64
+
+        origin_f, t_f, left = _secular_newton(Float64(), a, r)
+        return _secular_newton(ar, a, r, left=left, start=t_f)[:2]
+    return _secular_newton(ar, a, r)[:2]
+
+
+def _secular_newton(ar: Arithmetic, a: list[int], r: list[int], left=None, start=None):
+    """Safeguarded Newton for all gaps at once, in t = mu - origin; returns (origin, t, left)."""
     A, Rm = ar.array(a), ar.array(r)
     lo, hi = A[:-1], A[1:]
     half = (hi - lo) / 2
-    mid = lo + half
-    f_mid = (Rm[None, :] / (A[None, :] - mid[:, None])).sum(axis=1)
-    left = f_mid >= 0  # the root lies in (lo, mid]
+    if left is None:
+        mid = lo + half
+        f_mid = (Rm[None, :] / (A[None, :] - mid[:, None])).sum(axis=1)
+        left = f_mid >= 0  # the root lies in (lo, mid]; the origin is the nearer end
     origin = np.where(left, lo, hi)
     delta = A[None, :] - origin[:, None]  # (J-1, J), exact: counts are integers
     zero = ar.number(0)
     t_lo = np.where(left, zero, -half)
     t_hi = np.where(left, half, zero)
-    t = np.where(left, half / 2, -half / 2)
+    if start is None:
+        t = np.where(left, half / 2, -half / 2)
+    else:
+        t = np.array([ar.number(0) + x for x in np.asarray(start).tolist()], dtype=ar.dtype)
     eps = ar.eps
-    bits = int(-np.log2(float(eps))) if float(eps) > 0 else 53
+    bits = int(-np.log2(float(eps)))
     for _ in range(4 * bits + 100):
         d = delta - t[:, None]
         g = (Rm[None, :] / d).sum(axis=1)  # increasing in t
@@ -209,15 +230,15 @@ def _secular_roots(ar: Arithmetic, a: list[int], r: list[int]):
         t_hi = np.where(pos, t, t_hi)
         t_lo = np.where(pos, t_lo, t)
         t_new = t - g / gp
-        inside = (t_new > t_lo) & (t_new < t_hi)
-        t_new = np.where(inside, t_new, (t_lo + t_hi) / 2)
-        step = abs(t_new - t)
-        t = t_new
-        if bool(np.all(step <= 4 * eps * abs(t))):
+        done = abs(t_new - t) <= 4 * eps * abs(t)
+        # a converged step may round just past the bracket; never bisect away from the root
+        inside = ((t_new > t_lo) & (t_new < t_hi)) | done
+        t = np.where(inside, t_new, (t_lo + t_hi) / 2)
+        if bool(np.all(done)):
             break
     else:
         raise ArithmeticError("secular-equation iteration did not converge")
     # one more Newton step from the converged point polishes the last bit
     d = delta - t[:, None]
     t = t - (Rm[None, :] / d).sum(axis=1) / (Rm[None, :] / (d * d)).sum(axis=1)
-    return origin, t
+    return origin, t, left

@@ -1,0 +1,101 @@
+"""`seli sweep GRID.toml`: run a grid of confirmations on Ray, then gather table and figures.
+
+Locally Ray starts on this machine's cores (no set-up); `--address` joins a running Ray
+cluster instead. Every cell's flags are checked by the real command's parser before anything
+starts. Test-only fault injection: SELI_SWEEP_INJECT_KILL="command:GLOB" (or "worker:GLOB")
+kills the first attempt of every cell whose folder name matches GLOB right after its first
+checkpoint, to exercise the retry from that checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from seli_exact.errors import SeliInputError
+
+INJECT_ENV = "SELI_SWEEP_INJECT_KILL"
+
+
+def add_arguments(p, argv=()) -> None:
+    p.add_argument("grid", metavar="GRID.toml", help="the grid: command, [fixed], [grid], [resources]")
+    p.add_argument("--out", help="sweep folder (default: the grid's `out`, else runs/GRID-NAME)")
+    p.add_argument("--address", help="join this Ray cluster (e.g. auto, or ray://HEAD:10001) "
+                   "instead of starting Ray on this machine")
+    p.add_argument("--cpus", type=int, help="CPU cores the local engine may use (default: all)")
+    p.add_argument("--dry-run", action="store_true", help="check and list the cells; run nothing")
+    p.add_argument("--gather-only", action="store_true",
+                   help="rebuild the table and figures from the cell folders; run nothing")
+
+
+def _inject() -> dict | None:
+    raw = os.environ.get(INJECT_ENV)
+    if not raw:
+        return None
+    mode, _, cells = raw.partition(":")
+    if mode not in ("command", "worker") or not cells:
+        raise SeliInputError(f"{INJECT_ENV} must be MODE:GLOB with MODE command or worker; got "
+                             f"{raw!r}. Unset it, or write e.g. command:R=10*.")
+    return {"mode": mode, "cells": cells}
+
+
+def validate_cells(cells) -> None:
+    """Parse every cell's argv with the real command's parser (one sentence on the first error)."""
+    from .main import UsageError, build_parser
+
+    parsers = {}
+    for c in cells:
+        words = list(c.argv_command)
+        if c.command not in parsers:
+            try:
+                parsers[c.command] = build_parser(words)[0]
+            except ImportError as err:
+                raise SeliInputError(f"`seli {c.command}` is not available here ({err}); "
+                                     "install the project in full or choose another command.") from None
+        argv = words + c.args() + (["--out", "CELL"] if c.trains else ["--json"])
+        try:
+            parsers[c.command].parse_args(argv)
+        except UsageError as err:
+            raise SeliInputError(f"grid cell {c.name}: {err}") from None
+
+
+def run(args) -> int:
+    from training.sweep import gather, load_grid, run_sweep, write_summary, write_table
+
+    grid = load_grid(args.grid)
+    out = Path(args.out or grid.out or Path("runs") / Path(args.grid).stem)
+    if args.cpus is not None and args.cpus < 1:
+        raise SeliInputError(f"`--cpus` must be at least 1; got {args.cpus}. Give a core count.")
+    if args.address and args.cpus is not None:
+        raise SeliInputError("`--cpus` sizes the local engine, but --address joins a cluster; "
+                             "drop --cpus (the cluster's nodes declare their own cores).")
+    cells = grid.cells()
+    if not args.gather_only:
+        validate_cells(cells)
+    if args.dry_run:
+        for c in cells:
+            res = f"{c.cpus:g} CPU" + (f", {c.gpus:g} GPU" if c.gpus else "")
+            print(f"{c.name}\t[{res}]\tseli {' '.join(c.argv_command + tuple(c.args()))}")
+        print(f"{len(cells)} cells of `seli {grid.command}` into {out / 'cells'}")
+        return 0
+    failed = 0
+    if not args.gather_only:
+        def event(kind: str, name: str, detail: str) -> None:
+            if kind != "submitted":
+                print(f"[{kind}] {name}: {detail}", flush=True)
+
+        report = run_sweep(grid, out, address=args.address, cpus=args.cpus, inject=_inject(),
+                           on_event=event)
+        failed = report.count("failed")
+        print(f"{len(cells)} cells: {report.count('finished')} finished, "
+              f"{report.count('skipped')} skipped (finished earlier), {failed} failed")
+    table = gather(grid, out)
+    print(f"table: {write_table(table, out)}")
+    figures = write_summary(table, grid, out)
+    for f in figures:
+        print(f"figure: {f}")
+    if not figures:
+        print("no summary figure: no finished cell has a numeric R and a SELI/ETF distance",
+              file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,32 @@
+"""Section 4: the regularization path of (7), its certificates, and the models beside it.
+
+Public names:
+  reduction   one_hot, class_sel, centred_basis, reduced_objective, full_objective, certify
+  solver      RegPathPoint, solve_regpath_point, solve_regpath, kkt_residual
+  path        PathMetrics, path_metrics, min_margin, direction_error, minority_cosine
+  ufm_gd      GDResult, gd_ufm, ufm_objective_and_grad      (gradient descent on (1))
+  linear      linear_scale, linear_solution, linear_stationarity, ce_gradient   (Sec. 4.4)
+  lambdas     parse_lambdas                                  ("1e-1,1e-2" or "logspace:-8:0:17")
+"""
+
+from .lambdas import parse_lambdas
+from .linear import ce_gradient, linear_scale, linear_solution, linear_stationarity
+from .path import PathMetrics, direction_error, min_margin, minority_cosine, path_metrics
+from .reduction import (
+    centred_basis,
+    certify,
+    class_sel,
+    full_objective,
+    one_hot,
+    reduced_objective,
+)
+from .solver import RegPathPoint, kkt_residual, solve_regpath, solve_regpath_point
+from .ufm_gd import GDResult, gd_ufm, ufm_objective_and_grad
+
+__all__ = [
+    "parse_lambdas", "ce_gradient", "linear_scale", "linear_solution", "linear_stationarity",
+    "PathMetrics", "direction_error", "min_margin", "minority_cosine", "path_metrics",
+    "centred_basis", "certify", "class_sel", "full_objective", "one_hot", "reduced_objective",
+    "RegPathPoint", "kkt_residual", "solve_regpath", "solve_regpath_point",
+    "GDResult", "gd_ufm", "ufm_objective_and_grad",
+]

@@ -1,0 +1,127 @@
+"""The structured SVD of the SEL matrix against independent routes: dense SVDs, exact algebra."""
+
+import mpmath
+import numpy as np
+import pytest
+import sympy
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from seli_exact import arithmetic, from_counts, sel_matrix, sel_svd, step
+from seli_exact.precision import close
+
+from .strategies import any_counts, step_counts
+
+FIG1 = step(4, 10, "1/2", 5)
+
+
+def _dense(counts):
+    return sel_matrix(counts)  # (k, n)
+
+
+@given(any_counts(max_k=30, max_count=60))
+@example(FIG1)
+def test_structured_svd_matches_dense_numpy(c):
+    Z = _dense(c)
+    s = sel_svd(c)
+    dense_sigma = np.linalg.svd(Z, compute_uv=False)
+    scale = dense_sigma[0]
+    # the k-1 singular values, and one zero (rank k - 1)
+    np.testing.assert_allclose(s.sigma, dense_sigma[: c.k - 1], rtol=0, atol=1e-12 * scale)
+    assert dense_sigma[c.k - 1] <= 1e-12 * scale
+    U = s.U()
+    # Zhat^T = U Lam V^T with orthonormal U and V
+    np.testing.assert_allclose(U @ np.diag(s.sigma) @ s.V.T, Z.T, atol=1e-12 * scale)
+    np.testing.assert_allclose(U.T @ U, np.eye(c.k - 1), atol=1e-12)
+    np.testing.assert_allclose(s.V.T @ s.V, np.eye(c.k - 1), atol=1e-12)
+    # Zhat^T 1_k = 0 and V orthogonal to 1_k
+    np.testing.assert_allclose(Z.T @ np.ones(c.k), 0, atol=1e-14)
+    np.testing.assert_allclose(np.ones(c.k) @ s.V, 0, atol=1e-12)
+    assert np.linalg.matrix_rank(Z) == c.k - 1
+
+
+def test_fig1_pinned_instance():
+    s = sel_svd(FIG1, "exact")
+    # eigenvalues of P D P for STEP: R n_min, n_min (m + s R)/k, n_min (Sec. A)
+    assert list(s.sigma) == [sympy.sqrt(50), sympy.sqrt(sympy.Rational(110, 4)), sympy.sqrt(5)]
+    assert FIG1.n == 110 and sel_matrix(FIG1).shape == (4, 110)
+
+
+@given(any_counts(max_k=10, max_count=40))
+@example(FIG1)
+def test_mpmath_agrees_with_float64_and_along_precision_ladder(c):
+    f = sel_svd(c)
+    ladder = [sel_svd(c, "mpmath", dps) for dps in (30, 60, 120)]
+    m30 = ladder[0]
+    assert np.max(np.abs(m30.arithmetic.to_float(m30.sigma) - f.sigma) / f.sigma) <= 1e-13
+    G = lambda s: s.matrix_function(lambda x: x)  # noqa: E731
+    assert np.max(np.abs(m30.arithmetic.to_float(G(m30)) - G(f))) <= 1e-13 * f.sigma[0]
+    for lo, hi in zip(ladder, ladder[1:]):
+        # consecutive levels agree to the lower level's promised digits
+        assert close(lo.sigma, hi.sigma, lo.arithmetic)
+        assert close(G(lo), G(hi), lo.arithmetic, atol=lo.arithmetic.eps * 10 ** 10)
+
+
+@pytest.mark.parametrize(
+    "counts", [[50, 50, 5, 5], [3, 1], [5, 3, 3, 1], [2, 7, 4], [1, 1, 1], [9, 4, 4, 4, 2]]
+)
+def test_exact_agrees_with_mpmath_at_50_digits(counts):
+    c = from_counts(counts)
+    e = sel_svd(c, "exact")
+    m = sel_svd(c, "mpmath", 50)
+    with mpmath.workdps(60):
+        for x, y in zip(e.sigma, m.sigma):
+            assert abs(mpmath.mpf(str(sympy.N(x, 60))) - y) <= mpmath.mpf(10) ** -50 * abs(y)
+        Ge = e.matrix_function(lambda x: x)
+        Gm = m.matrix_function(lambda x: x)
+        for x, y in zip(Ge.ravel(), Gm.ravel()):
+            assert abs(mpmath.mpf(str(sympy.N(x, 60))) - y) <= mpmath.mpf(10) ** -50
+
+
+def test_exact_eigenvectors_satisfy_eigen_equation():
+    c = from_counts([5, 3, 3, 1])
+    s = sel_svd(c, "exact")
+    Z = sympy.Matrix(sel_matrix(c, "exact"))
+    S = Z * Z.T
+    for j in range(c.k - 1):
+        v = sympy.Matrix(s.V[:, j])
+        residual = sympy.simplify(S * v - s.sigma[j] ** 2 * v)
+        assert residual == sympy.zeros(c.k, 1)
+
+
+@given(step_counts(max_k=20))
+def test_mpmath_against_dense_mpmath_svd_on_small_instances(c):
+    # an independent arbitrary-precision route: mpmath's own SVD of the k x k matrix D^{1/2} P
+    # (Zhat^T = Q^T D^{1/2} P with Q = D^{-1/2} Y having orthonormal rows)
+    with mpmath.workdps(40):
+        k = c.k
+        A = mpmath.matrix(k, k)
+        for i in range(k):
+            for j in range(k):
+                A[i, j] = mpmath.sqrt(c.counts[i]) * ((1 if i == j else 0) - mpmath.mpf(1) / k)
+        sv = sorted(mpmath.svd_r(A, compute_uv=False), reverse=True)[: k - 1]
+        s = sel_svd(c, "mpmath", 35)
+        for x, y in zip(sv, s.sigma):
+            assert abs(x - y) <= mpmath.mpf(10) ** -33 * abs(x)
+
+
+def test_cost_does_not_grow_with_n():
+    # same number of distinct counts, n from 1e2 to 1e12: the same work, exact to float precision
+    for n_min in (1, 10**10):
+        s = sel_svd(step(100, 10, "1/2", n_min))
+        np.testing.assert_allclose(s.sigma[0], np.sqrt(10 * n_min), rtol=1e-15)
+
+
+def test_arithmetic_name_errors():
+    from seli_exact import SeliInputError
+
+    with pytest.raises(SeliInputError, match=r"`arithmetic` must be one of float64, mpmath, exact; got 'quad'"):
+        arithmetic("quad")
+    with pytest.raises(SeliInputError, match=r"`digits` must be a whole number >= 1; got 0"):
+        arithmetic("mpmath", 0)
+
+
+@given(st.integers(2, 40), st.integers(1, 30))
+def test_balanced_has_one_singular_value(k, n_min):
+    s = sel_svd(from_counts([n_min] * k))
+    np.testing.assert_allclose(s.sigma, np.sqrt(n_min), rtol=1e-15)

@@ -1,0 +1,127 @@
+"""Sweep grids: TOML validation, the cartesian product, cell names and flags (no engine needed)."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seli_exact.errors import SeliInputError
+from training.sweep import grid as grid_mod
+from training.sweep.grid import flag_words, load_grid, parse_grid
+
+UFM = """
+command = "train ufm"
+retries = 1
+[resources]
+cpus = 1
+[fixed]
+epochs = 100
+lr = 0.4
+n_min = 5
+[grid]
+R = [1, 10, 100]
+seed = [0, 1]
+"""
+
+
+def test_doctests():
+    assert doctest.testmod(grid_mod).failed == 0
+
+
+def test_cartesian_product_first_key_slowest():
+    g = parse_grid(UFM)
+    cells = g.cells()
+    assert [c.varied for c in cells] == [
+        (("R", R), ("seed", s)) for R in (1, 10, 100) for s in (0, 1)
+    ]
+    c = cells[3]  # R=10, seed=1
+    assert c.args() == ["--epochs", "100", "--lr", "0.4", "--n-min", "5", "--R", "10", "--seed", "1"]
+    assert c.argv_command == ("train", "ufm") and c.trains
+    assert (c.cpus, c.gpus) == (1.0, 0.0) and g.retries == 1
+
+
+def test_names_are_deterministic_readable_and_unique():
+    a, b = parse_grid(UFM).cells(), parse_grid(UFM).cells()
+    assert [c.name for c in a] == [c.name for c in b]
+    assert len({c.name for c in a}) == len(a)
+    assert a[3].name.startswith("R=10_seed=1_")
+    # a change of a fixed flag is a different cell: its folder cannot be taken for the old one
+    other = parse_grid(UFM.replace("epochs = 100", "epochs = 200")).cells()
+    assert {c.name for c in a}.isdisjoint({c.name for c in other})
+    # names survive JSON (how the spec travels to the engine)
+    assert json.loads(json.dumps(a[0].to_dict()))["name"] == a[0].name
+
+
+def test_flag_words():
+    assert flag_words([("float64", True), ("cuda-graphs", False), ("lambdas", ("1", "0.1"))]) == [
+        "--float64", "--lambdas", "1", "0.1"]
+    g = parse_grid('command = "path"\n[fixed]\nlambdas = [1.0, 1e-3]\n[grid]\ncounts = ["5,5,1", "9,1"]\n')
+    assert [c.args() for c in g.cells()] == [
+        ["--lambdas", "1.0", "0.001", "--counts", "5,5,1"],
+        ["--lambdas", "1.0", "0.001", "--counts", "9,1"],
+    ]
+    assert [c.name.split("_")[0] for c in g.cells()] == ["counts=5~5~1", "counts=9~1"]
+
+
+def test_gpu_cells_ask_for_gpus():
+    g = parse_grid('command = "train deepnet"\n[resources]\ngpus = 0.5\n[grid]\ndevice = ["cpu", "cuda"]\n')
+    assert [(c.value("device"), c.gpus) for c in g.cells()] == [("cpu", 0.0), ("cuda", 0.5)]
+    g = parse_grid('command = "train deepnet"\n[fixed]\ndevice = "cuda"\n[grid]\nseed = [0]\n')
+    assert g.cells()[0].gpus == 1.0
+
+
+@pytest.mark.parametrize("text, match", [
+    ("command = 'train ufm'\n[grid]\nR = [1,,2]\n", r"is not valid TOML \(.+line 3.+\); fix the syntax"),
+    ("command = 'train cnn'\n[grid]\nR = [1]\n", r"`command` in <grid> must be one of .*got 'train cnn'"),
+    ("[grid]\nR = [1]\n", r"`command` .* got None"),
+    ("command = 'path'\nseeds = 3\n[grid]\nR = [1]\n", r"unknown top-level key 'seeds'"),
+    ("command = 'path'\n", r"needs a \[grid\] table"),
+    ("command = 'path'\n[grid]\nR = 10\n", r"\[grid\] R .* must be a non-empty list of values; got 10"),
+    ("command = 'path'\n[grid]\nR = []\n", r"non-empty list"),
+    ("command = 'path'\n[grid]\nR = [1, 1]\n", r"lists a value twice"),
+    ("command = 'path'\n[fixed]\nR = 1\n[grid]\nR = [2]\n", r"'R' is in both \[fixed\] and \[grid\]"),
+    ("command = 'path'\n[fixed]\nn_min = 1\nn-min = 2\n[grid]\nR = [2]\n", r"gives --n-min twice"),
+    ("command = 'train ufm'\n[fixed]\nout = 'x'\n[grid]\nR = [2]\n", r"--out is set by the sweep"),
+    ("command = 'train ufm'\n[grid]\nresume = [true]\n", r"--resume is set by the sweep"),
+    ("command = 'path'\nretries = -1\n[grid]\nR = [2]\n", r"`retries` .* >= 0; got -1"),
+    ("command = 'path'\n[resources]\ncpus = 0\n[grid]\nR = [2]\n", r"cpus .* number > 0; got 0"),
+    ("command = 'path'\n[resources]\nmemory = 4\n[grid]\nR = [2]\n", r"unknown key 'memory'"),
+    ("command = 'path'\n[fixed]\nwhen = 1979-05-27\n[grid]\nR = [2]\n", r"must be a number, text.*date"),
+    ("command = 'path'\n[fixed]\nx = [[1]]\n[grid]\nR = [2]\n", r"nests lists too deeply"),
+    ("command = 'path'\n[fixed]\nx = nan\n[grid]\nR = [2]\n", r"is nan"),
+    ("command = 'train ufm'\n[resources]\ngpus = 0\n[fixed]\ndevice = 'cuda'\n[grid]\nR = [2]\n",
+     r"run on device cuda but \[resources\] gpus = 0"),
+    ("command = 'path'\n[grid]\n'--R' = [2]\n", r"key '--R' .* is not a flag name"),
+])
+def test_bad_grids_are_one_sentence(text, match):
+    with pytest.raises(SeliInputError, match=match) as info:
+        parse_grid(text)
+    assert "\n" not in str(info.value)
+
+
+def test_load_grid_checks_the_file(tmp_path):
+    with pytest.raises(SeliInputError, match=r"must be TOML"):
+        load_grid(tmp_path / "grid.yaml")
+    with pytest.raises(SeliInputError, match=r"cannot be read .* check the path"):
+        load_grid(tmp_path / "missing.toml")
+    p = tmp_path / "g.toml"
+    p.write_text(UFM)
+    assert load_grid(p).source == str(p)
+
+
+@pytest.mark.parametrize("example", sorted((Path(__file__).parents[1] / "examples").glob("sweep_*.toml")))
+def test_examples_parse(example):
+    g = load_grid(example)
+    assert g.cells()
+
+
+def test_import_is_light():
+    code = ("import sys, training.sweep, seli_cli.sweep; "
+            "print(sorted(m for m in ('torch', 'ray', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,435 @@
+"""Run management shared by every training confirmation (UFM, deep nets): one implementation.
+
+A run lives in one output folder::
+
+    OUT/config.json      the resolved config (every default filled in) + environment + versions
+    OUT/checkpoint.pt    the latest good checkpoint, replaced atomically every N epochs
+    OUT/metrics.csv      one row per logged point (header from the first row's keys)
+    OUT/metrics.jsonl    the same rows, one JSON object a line
+
+API
+---
+``RunDir(out, config, *, resume=False, resumable=())``
+    ``config`` is a dataclass instance (the typed config of the trainer).
+    ``start() -> dict | None``: a fresh run refuses a folder that already holds a checkpoint or
+    metrics (pass ``resume=True`` or another folder), then writes config.json and returns None.
+    With ``resume=True`` it checks that config.json matches ``config`` (fields listed in
+    ``resumable``, e.g. ``("epochs",)``, may differ), loads the checkpoint, cuts metrics back to
+    the rows written before that checkpoint (so a resumed run never duplicates a row) and returns
+    the checkpoint's ``state`` dict; with no checkpoint yet it starts afresh and returns None.
+    ``log(row: dict)``: append one row to metrics.csv and metrics.jsonl (flushed at once).
+    ``checkpoint(state: dict, *, epoch: int, generators=())``: torch.save of ``state`` plus the
+    RNG states (Python, NumPy, torch CPU/CUDA, and each torch.Generator in ``generators``), the
+    epoch and the metric-row count, to a temporary file then os.replace, so a crash leaves the
+    previous checkpoint whole. ``restore_rng(state, generators=())`` puts the RNG states back,
+    which makes a resumed CPU run bit-identical to an uninterrupted one.
+    ``rows() -> list[dict]`` reads metrics.jsonl back.
+``config_dict(config) -> dict``: a dataclass as JSON-able values (Fraction -> "a/b",
+    torch.dtype -> "float64", Path -> str, tuples -> lists).
+``environment(device=None) -> dict``: Python, platform, numpy, torch, seli versions, thread
+    count, the device's name. Written into config.json beside the config.
+``check_finite(name, value, *, epoch, checkpoint=None)``: raise ``NonFiniteError`` (naming
+    the quantity, the epoch and the last good checkpoint, which is left untouched) when
+    ``value`` holds a NaN or inf. Trainers call it before every checkpoint and every logged row.
+``log_epochs(total, per_decade=20) -> list[int]``: epochs 0..total evenly spaced on a log
+    axis, for metrics at log-spaced epochs.
+``Progress(total, *, initial=0, desc="", unit="epoch", enabled=True)``: a tqdm bar with ETA,
+    for the CLI to build and pass to a trainer as ``progress=``; trainers only call it,
+    ``progress(done, **postfix)``, and never print. ``Progress.close()`` ends the bar.
+
+Library code here writes files and raises; it never prints.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import os
+import platform
+import random
+import sys
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from seli_exact.atomic import atomic_write
+from seli_exact.errors import SeliInputError
+
+CONFIG_NAME = "config.json"
+CHECKPOINT_NAME = "checkpoint.pt"
+METRICS_NAME = "metrics"
+
+ProgressFn = Callable[..., None]
+
+
+class NonFiniteError(RuntimeError):
+    """Training produced a NaN or inf; the run stopped and its last good checkpoint is kept."""
+
+
+# --------------------------------------------------------------------------- config
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Fraction):
+        return str(v)
+    if isinstance(v, Path):
+        return str(v)
+    if isinstance(v, (tuple, list)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return config_dict(v)
+    mod = type(v).__module__
+    if mod.startswith("torch"):  # torch.dtype, torch.device
+        return str(v).removeprefix("torch.")
+    return v
+
+
+def config_dict(config) -> dict:
+    """A dataclass instance as a dict of JSON-able values (resolved, in field order)."""
+    if not (dataclasses.is_dataclass(config) and not isinstance(config, type)):
+        raise SeliInputError(
+            f"`config` must be a dataclass instance; got {type(config).__name__}. "
+            "Pass the trainer's typed config."
+        )
+    return {f.name: _jsonable(getattr(config, f.name)) for f in dataclasses.fields(config)}
+
+
+def environment(device=None) -> dict:
+    """Versions and machine facts written beside every result."""
+    env = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+    }
+    try:
+        from importlib.metadata import version
+
+        env["seli"] = version("seli")
+    except Exception:  # not installed as a distribution (e.g. a source checkout)
+        env["seli"] = None
+    try:
+        import torch
+
+        env["torch"] = torch.__version__
+        env["torch_threads"] = torch.get_num_threads()
+        env["cuda"] = torch.version.cuda
+        dev = torch.device(device) if device is not None else None
+        if dev is not None and dev.type == "cuda" and torch.cuda.is_available():
+            env["device_name"] = torch.cuda.get_device_name(dev)
+        elif dev is not None:
+            env["device_name"] = platform.processor() or platform.machine()
+    except ImportError:
+        env["torch"] = None
+    return env
+
+
+# --------------------------------------------------------------------------- RNG
+
+
+def rng_state(generators: Iterable = ()) -> dict:
+    """Every RNG state a run may touch: Python, NumPy, torch CPU, CUDA, and given Generators."""
+    import torch
+
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "generators": [g.get_state() for g in generators],
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict, generators: Iterable = ()) -> None:
+    """Put back the RNG states saved by rng_state (the inverse of it)."""
+    import torch
+
+    rng = state["rng"] if "rng" in state else state
+    random.setstate(rng["python"])
+    np.random.set_state(rng["numpy"])
+    torch.set_rng_state(rng["torch"])
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+    gens = list(generators)
+    if len(gens) != len(rng["generators"]):
+        raise SeliInputError(
+            f"the checkpoint holds {len(rng['generators'])} generator states but {len(gens)} "
+            "generators were given. Resume with the same configuration that wrote it."
+        )
+    for g, s in zip(gens, rng["generators"]):
+        g.set_state(s)
+
+
+# --------------------------------------------------------------------------- guard
+
+
+def check_finite(name: str, value, *, epoch: int, checkpoint: Path | str | None = None) -> None:
+    """Raise NonFiniteError when `value` (number, array or tensor) holds NaN or inf."""
+    try:
+        import torch
+
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().double().numpy()
+    except ImportError:
+        pass
+    arr = np.asarray(value, dtype=float)
+    if np.all(np.isfinite(arr)):
+        return
+    bad = np.flatnonzero(~np.isfinite(arr.ravel()))
+    where = "" if arr.ndim == 0 else f" (entries {bad[:5].tolist()} of {arr.size})"
+    kept = (
+        f"the last good checkpoint {checkpoint} is kept"
+        if checkpoint is not None and Path(checkpoint).exists()
+        else "no checkpoint had been written yet"
+    )
+    raise NonFiniteError(
+        f"{name} became {arr.ravel()[bad[0]]} at epoch {epoch}{where}; training stopped and "
+        f"{kept}. Lower the learning rate or use float64."
+    )
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A tqdm progress bar with ETA; the CLI builds it and hands it to a trainer.
+
+    Trainers call ``progress(done, **postfix)`` with the number of units done so far.
+    """
+
+    def __init__(self, total: int, *, initial: int = 0, desc: str = "", unit: str = "epoch",
+                 enabled: bool = True, file=None):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not enabled,
+                         file=file if file is not None else sys.stderr, dynamic_ncols=True,
+                         smoothing=0.05)
+
+    def __call__(self, done: int, **postfix) -> None:
+        self._bar.update(done - self._bar.n)
+        if postfix:
+            self._bar.set_postfix(postfix, refresh=False)
+
+    def close(self) -> None:
+        self._bar.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _cell(v):
+    if isinstance(v, float):
+        return repr(v)  # round-trips bit for bit
+    return v
+
+
+class MetricsLog:
+    """Rows to NAME.csv and NAME.jsonl; header fixed by the first row."""
+
+    def __init__(self, folder: Path, name: str = METRICS_NAME):
+        self.csv_path = Path(folder) / f"{name}.csv"
+        self.jsonl_path = Path(folder) / f"{name}.jsonl"
+        self._fields: list[str] | None = None
+        self.count = 0
+        if self.jsonl_path.exists():
+            rows = self.rows()
+            self.count = len(rows)
+            if rows:
+                self._fields = list(rows[0])
+
+    def exists(self) -> bool:
+        return self.csv_path.exists() or self.jsonl_path.exists()
+
+    def rows(self) -> list[dict]:
+        if not self.jsonl_path.exists():
+            return []
+        out = []
+        with open(self.jsonl_path) as fh:
+            for line in fh:
+                if line.endswith("\n"):  # a line cut by a crash has no newline: dropped
+                    out.append(json.loads(line))
+        return out
+
+    def append(self, row: dict) -> None:
+        row = {k: _jsonable(v) for k, v in row.items()}
+        if self._fields is None:
+            self._fields = list(row)
+            if not self.csv_path.exists():
+                buf = io.StringIO()
+                csv.writer(buf, lineterminator="\n").writerow(self._fields)
+                self.csv_path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.csv_path, "w") as fh:
+                    fh.write(buf.getvalue())
+        if list(row) != self._fields:
+            raise SeliInputError(
+                f"every metrics row must have the columns {self._fields}; got {list(row)}. "
+                "Log the same keys in the same order each time."
+            )
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([_cell(row[f]) for f in self._fields])
+        with open(self.csv_path, "a") as fh:
+            fh.write(buf.getvalue())
+        with open(self.jsonl_path, "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        self.count += 1
+
+    def truncate(self, count: int) -> None:
+        """Keep only the first `count` rows (rewritten atomically), dropping any after them."""
+        rows = self.rows()[:count]
+        self.count = len(rows)
+        if not rows:
+            for p in (self.csv_path, self.jsonl_path):
+                if p.exists():
+                    p.unlink()
+            self._fields = None
+            return
+        self._fields = list(rows[0])
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(self._fields)
+        for r in rows:
+            w.writerow([_cell(r[f]) for f in self._fields])
+        atomic_write(self.csv_path, buf.getvalue())
+        atomic_write(self.jsonl_path, "".join(json.dumps(r) + "\n" for r in rows))
+
+
+# --------------------------------------------------------------------------- the run folder
+
+
+class RunDir:
+    """One run's folder: config.json, atomic checkpoints, metrics that survive --resume."""
+
+    def __init__(self, out, config, *, resume: bool = False, resumable: Iterable[str] = (),
+                 device=None, checkpoint_name: str = CHECKPOINT_NAME,
+                 metrics_name: str = METRICS_NAME):
+        self.out = Path(out)
+        self.config = config
+        self.resume = bool(resume)
+        self.resumable = tuple(resumable)
+        self.device = device
+        self.config_path = self.out / CONFIG_NAME
+        self.checkpoint_path = self.out / checkpoint_name
+        self.metrics = MetricsLog(self.out, metrics_name)
+        self.last_checkpoint_epoch: int | None = None
+
+    # -- start / resume
+    def start(self) -> dict | None:
+        if self.out.exists() and not self.out.is_dir():
+            raise SeliInputError(
+                f"`--out` must be a folder; got the file {self.out}. Pass a folder path."
+            )
+        has_run = self.checkpoint_path.exists() or self.metrics.exists()
+        if not self.resume:
+            if has_run:
+                raise SeliInputError(
+                    f"`--out` {self.out} already holds a run (checkpoint or metrics); pass "
+                    "--resume to continue it or choose an empty folder."
+                )
+            self._write_config()
+            return None
+        if self.config_path.exists():
+            self._check_config()
+        if not self.checkpoint_path.exists():
+            self.metrics.truncate(0)  # rows without a checkpoint cannot be continued
+            self._write_config()
+            return None
+        import torch
+
+        ckpt = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
+        self.metrics.truncate(ckpt["metrics_rows"])
+        self.last_checkpoint_epoch = ckpt["epoch"]
+        self._write_config()
+        return ckpt["state"] | {"rng": ckpt["rng"], "epoch": ckpt["epoch"]}
+
+    def _config_record(self) -> dict:
+        return {"config": config_dict(self.config), "environment": environment(self.device)}
+
+    def _write_config(self) -> None:
+        atomic_write(self.config_path, json.dumps(self._config_record(), indent=2) + "\n")
+
+    def _check_config(self) -> None:
+        saved = json.loads(self.config_path.read_text()).get("config", {})
+        now = config_dict(self.config)
+        diff = sorted(
+            k for k in set(saved) | set(now)
+            if k not in self.resumable and saved.get(k) != now.get(k)
+        )
+        if diff:
+            shown = ", ".join(f"{k}: saved {saved.get(k)!r}, given {now.get(k)!r}" for k in diff[:4])
+            raise SeliInputError(
+                f"--resume needs the configuration the run was started with; {shown}. "
+                "Repeat the original flags (see config.json) or start a fresh --out."
+            )
+
+    # -- during the run
+    def log(self, row: dict) -> None:
+        self.metrics.append(row)
+
+    def rows(self) -> list[dict]:
+        return self.metrics.rows()
+
+    def checkpoint(self, state: dict, *, epoch: int, generators: Iterable = ()) -> Path:
+        """Atomically replace the checkpoint with `state` at `epoch` (+ RNG states, row count)."""
+        import torch
+
+        payload = {
+            "state": state,
+            "epoch": int(epoch),
+            "rng": rng_state(generators),
+            "metrics_rows": self.metrics.count,
+            "config": config_dict(self.config),
+        }
+        self.out.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.checkpoint_path.name}.", suffix=".tmp",
+                                   dir=self.out)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                torch.save(payload, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.checkpoint_path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        self.last_checkpoint_epoch = int(epoch)
+        return self.checkpoint_path
+
+    def check_finite(self, name: str, value, *, epoch: int) -> None:
+        check_finite(name, value, epoch=epoch, checkpoint=self.checkpoint_path)
+
+
+def log_epochs(total: int, per_decade: int = 20) -> list[int]:
+    """Epochs 0, 1, ..., total spaced evenly on a log axis (about `per_decade` per decade).
+
+    >>> log_epochs(100, per_decade=4)
+    [0, 1, 2, 3, 6, 10, 18, 32, 56, 100]
+    """
+    if total < 0:
+        raise SeliInputError(f"`total` epochs must be >= 0; got {total}. Pass a count.")
+    if total == 0:
+        return [0]
+    n = max(2, int(math.ceil(math.log10(max(total, 1)) * per_decade)) + 1)
+    pts = {0, total}
+    for j in range(n):
+        pts.add(int(round(10 ** (j * math.log10(total) / (n - 1)))))
+    return sorted(p for p in pts if 0 <= p <= total)

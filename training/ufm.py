@@ -1,0 +1,404 @@
+"""The unconstrained-features model (Section 2) trained by SGD or GD: Fig 4's confirmations.
+
+W (d x k) classifiers and H (d x n) embeddings, logits W^T H, cross-entropy; the ridge
+variant of (1) adds lam ||W||^2/2 + lam ||H||^2/2 (lam = 0, the default, is Fig 4's setting).
+
+Paper setup (Sec. 5, Fig 4), the defaults of `UFMConfig`: k = 4, (R, 1/2)-STEP with n_min
+chosen so that n = ((R+1)/2) k n_min is about 400, SGD with constant learning rate 0.4, batch
+size 4, no weight decay, 1e5 epochs, several R.
+
+The loss reduction is an explicit choice. "mean" (the default) averages the cross-entropy over
+the batch, as torch.nn.functional.cross_entropy does by default and as the paper's lr 0.4 with
+batch 4 most plausibly used; "sum" is the batch's part of Eqn (1)'s sum, which makes every
+step `batch_size` times longer (lr 0.4 with "sum" is lr 1.6 with "mean"). The ridge term is
+applied as PyTorch's weight decay: each step decays all of W and H by lr * lam.
+
+Many runs (R values x seeds x learning rates) advance together: see `ufm_engines` for the
+three engines and `train_ufm` for the loop, its metrics (at log-spaced epochs, from
+`seli_exact.metrics`), checkpoints and resume (through `training.runio`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable
+
+import numpy as np
+
+from seli_exact.counts import ClassCounts, step
+from seli_exact.errors import SeliInputError
+from seli_exact.metrics import distances, class_means
+from seli_exact.validate import rational, whole
+
+from . import runio
+
+DTYPES = ("float64", "float32")
+ENGINES = ("auto", "kernel", "torch", "autograd")
+REDUCTIONS = ("mean", "sum")
+OPTIMIZERS = ("sgd", "gd")
+METRIC_FIELDS = (
+    "seli_classifiers", "seli_embeddings", "seli_logits",
+    "etf_classifiers", "etf_embeddings", "etf_logits",
+)
+
+
+@dataclass(frozen=True)
+class UFMConfig:
+    """Every setting of a UFM training run; the resolved values go to config.json."""
+
+    k: int = 4                                   # classes
+    R: tuple = (1, 5, 10, 100)                   # imbalance ratios, one group of runs each
+    rho: Fraction = Fraction(1, 2)               # minority fraction of (R, rho)-STEP
+    n_target: int = 400                          # n_min chosen so that n is closest to this
+    n_min: int | None = None                     # or fix n_min for every R (overrides n_target)
+    d: int | None = None                         # feature dimension, >= k-1; None: d = k
+    seeds: tuple = (0, 1, 2)                     # one run per seed (init and batch order)
+    lrs: tuple = (0.4,)                          # learning rates; each is a run of its own
+    optimizer: str = "sgd"                       # "sgd" (shuffled mini-batches) or "gd" (full batch)
+    batch_size: int = 4                          # SGD batch size (the last batch may be smaller)
+    reduction: str = "mean"                      # CE over a batch: "mean" (PyTorch) or "sum" (Eqn (1))
+    lam: float = 0.0                             # ridge of (1), as weight decay on W and H
+    init_scale: float = 1.0                      # W, H entries ~ N(0, init_scale^2 / d)
+    epochs: int = 100_000                        # passes over the n examples
+    log_per_decade: int = 20                     # metric rows per decade of epochs
+    checkpoint_every: int = 1000                 # epochs between checkpoints (with an output folder)
+    dtype: str = "float64"                       # "float64" or "float32"; no TF32 or autocast
+    device: str = "cpu"                          # "cpu" or "cuda"
+    engine: str = "auto"                         # "auto": kernel on cpu (torch without a compiler)
+    threads: int = 0                             # kernel threads; 0: torch.get_num_threads()
+
+    def __post_init__(self):
+        s = object.__setattr__
+        s(self, "k", whole("k", self.k, minimum=2, fix="The model needs at least two classes."))
+        Rs = tuple(rational("R", r, fix="R is an imbalance ratio, e.g. 10.") for r in self.R)
+        if not Rs:
+            raise SeliInputError("`R` must list at least one imbalance ratio; got none. Try 1,10,100.")
+        s(self, "R", tuple(int(r) if r.denominator == 1 else r for r in Rs))
+        s(self, "rho", rational("rho", self.rho, fix="rho is the minority fraction, e.g. 1/2."))
+        s(self, "n_target", whole("n_target", self.n_target, minimum=2, fix="Try 400."))
+        if self.n_min is not None:
+            s(self, "n_min", whole("n_min", self.n_min, minimum=1, fix="Try 5."))
+        d = self.k if self.d is None else whole("d", self.d, minimum=1, fix="")
+        if d < self.k - 1:
+            raise SeliInputError(
+                f"`d` must be at least k-1 = {self.k - 1} (Section 2 assumes d >= k-1); got "
+                f"d={d}. Pass --d {self.k - 1} or more."
+            )
+        s(self, "d", d)
+        seeds = tuple(whole("seed", x, minimum=0, fix="Seeds are whole numbers >= 0.") for x in self.seeds)
+        if not seeds or len(set(seeds)) != len(seeds):
+            raise SeliInputError(
+                f"`seeds` must be distinct whole numbers, at least one; got {list(self.seeds)}. "
+                "Try 0,1,2."
+            )
+        s(self, "seeds", seeds)
+        lrs = tuple(float(x) for x in self.lrs)
+        if not lrs or any(not (math.isfinite(x) and x > 0) for x in lrs):
+            raise SeliInputError(
+                f"every learning rate must be a positive number; got {list(self.lrs)}. Try 0.4."
+            )
+        s(self, "lrs", lrs)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("reduction", self.reduction, REDUCTIONS)
+        _choice("dtype", self.dtype, DTYPES)
+        _choice("engine", self.engine, ENGINES)
+        _choice("device", self.device, ("cpu", "cuda"))
+        s(self, "batch_size", whole("batch_size", self.batch_size, minimum=1, fix="Try 4."))
+        if not (math.isfinite(float(self.lam)) and float(self.lam) >= 0):
+            raise SeliInputError(f"`lam` must be a number >= 0; got {self.lam}. Use 0 for Fig 4.")
+        s(self, "lam", float(self.lam))
+        if not (math.isfinite(float(self.init_scale)) and float(self.init_scale) > 0):
+            raise SeliInputError(f"`init_scale` must be positive; got {self.init_scale}. Try 1.")
+        s(self, "init_scale", float(self.init_scale))
+        s(self, "epochs", whole("epochs", self.epochs, minimum=0, fix="Try 100000."))
+        s(self, "log_per_decade", whole("log_per_decade", self.log_per_decade, minimum=1, fix="Try 20."))
+        s(self, "checkpoint_every",
+          whole("checkpoint_every", self.checkpoint_every, minimum=1, fix="Try 1000."))
+        s(self, "threads", whole("threads", self.threads, minimum=0, fix="0 means all of torch's threads."))
+        if self.device == "cuda" and self.engine == "kernel":
+            raise SeliInputError(
+                "`engine` kernel runs on the CPU only; got device=cuda. Use --engine torch or auto."
+            )
+        if self.optimizer == "gd" and self.engine == "torch" and self.device == "cpu":
+            pass  # allowed, just slow: one step of all n examples per epoch
+
+
+def _choice(name: str, value, options) -> None:
+    if value not in options:
+        raise SeliInputError(
+            f"`{name}` must be one of {', '.join(options)}; got {value!r}. Pick one of those."
+        )
+
+
+def ufm_counts(k: int, R, rho, n_target: int, n_min: int | None = None) -> ClassCounts:
+    """(R, rho)-STEP counts with n_min chosen so n = ((1-rho) k R + rho k) n_min is nearest n_target.
+
+    >>> [ufm_counts(4, R, "1/2", 400).counts for R in (1, 10, 100)]
+    [(100, 100, 100, 100), (180, 180, 18, 18), (200, 200, 2, 2)]
+    """
+    R = rational("R", R)
+    rho = rational("rho", rho)
+    if n_min is None:
+        per = (1 - rho) * k * R + rho * k  # examples per unit of n_min
+        den = R.denominator  # R n_min must be whole
+        m = max(1, round(Fraction(n_target) / (per * den)))
+        n_min = m * den
+    return step(k, R, rho, n_min)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run of a batch: its index, imbalance, seed, learning rate and counts."""
+
+    index: int
+    R: object
+    seed: int
+    lr: float
+    counts: ClassCounts = field(compare=False)
+
+    def label(self) -> dict:
+        return {"run": self.index, "R": str(self.R), "seed": self.seed, "lr": self.lr,
+                "n": self.counts.n}
+
+
+def make_runs(cfg: UFMConfig) -> list[Run]:
+    """R values x seeds x learning rates, in that nesting order."""
+    out = []
+    for R, seed, lr in itertools.product(cfg.R, cfg.seeds, cfg.lrs):
+        c = ufm_counts(cfg.k, R, cfg.rho, cfg.n_target, cfg.n_min)
+        out.append(Run(len(out), R, seed, lr, c))
+    return out
+
+
+def torch_dtype(name: str):
+    import torch
+
+    return {"float64": torch.float64, "float32": torch.float32}[name]
+
+
+def init_state(cfg: UFMConfig, runs: list[Run]):
+    """Wt (runs, k, d) and Ht (runs, n_max + 1, d): entries N(0, init_scale^2/d), per-run seed.
+
+    Drawn in float64 on the CPU from torch.Generator(seed) (W first, then H), then cast, so a
+    run starts from the same point on every device and engine.
+    """
+    import torch
+
+    n_max = max(r.counts.n for r in runs)
+    k, d = cfg.k, cfg.d
+    Wt = torch.zeros(len(runs), k, d, dtype=torch.float64)
+    Ht = torch.zeros(len(runs), n_max + 1, d, dtype=torch.float64)
+    sd = cfg.init_scale / math.sqrt(d)
+    for i, run in enumerate(runs):
+        g = torch.Generator().manual_seed(run.seed)
+        Wt[i] = torch.randn(d, k, generator=g, dtype=torch.float64).T * sd
+        Ht[i, :run.counts.n] = torch.randn(d, run.counts.n, generator=g, dtype=torch.float64).T * sd
+    dt = torch_dtype(cfg.dtype)
+    return Wt.to(dtype=dt, device=cfg.device), Ht.to(dtype=dt, device=cfg.device)
+
+
+def _engine_batch(cfg: UFMConfig, runs: list[Run], rows: int):
+    from .ufm_engines import Batch
+
+    y = np.zeros((len(runs), rows), dtype=np.int64)
+    for i, r in enumerate(runs):
+        y[i, :r.counts.n] = r.counts.labels()
+    return Batch(
+        [r.counts.n for r in runs], y, [r.seed for r in runs], [r.lr for r in runs],
+        lam=cfg.lam, reduction=cfg.reduction,
+        batch_size=None if cfg.optimizer == "gd" else cfg.batch_size, rows=rows,
+    )
+
+
+def make_engine(cfg: UFMConfig, runs: list[Run], rows: int):
+    """The engine `cfg.engine` names; "auto" is the C kernel on cpu, batched torch on cuda."""
+    import torch
+
+    from . import _ufm_kernel
+    from .ufm_engines import AutogradEngine, KernelEngine, TorchEngine
+
+    batch = _engine_batch(cfg, runs, rows)
+    name = cfg.engine
+    if name == "auto":
+        name = "kernel" if cfg.device == "cpu" and _ufm_kernel.load() is not None else "torch"
+    if name == "kernel":
+        if _ufm_kernel.load() is None:
+            raise SeliInputError(
+                f"`engine` kernel needs a C compiler, but building it failed ({_ufm_kernel.error()}); "
+                "use --engine torch or install cc."
+            )
+        return KernelEngine(batch, threads=cfg.threads or torch.get_num_threads())
+    if name == "torch":
+        return TorchEngine(batch, cfg.device, torch_dtype(cfg.dtype))
+    return AutogradEngine(batch, cfg.device, torch_dtype(cfg.dtype))
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def evaluate(Wt, Ht, runs: list[Run], cfg: UFMConfig, epoch: int) -> list[dict]:
+    """One metrics row per run: loss, error, norms, distances to SELI and ETF (Sec. 5).
+
+    loss is the mean cross-entropy over the n examples (plus the ridge term when lam > 0),
+    error the fraction misclassified; runs with equal counts are measured in one batched call
+    of `seli_exact.metrics.distances` (the one metric implementation).
+    """
+    import torch
+
+    Wt = Wt.detach().to("cpu", dtype=torch.float64).numpy()
+    Ht = Ht.detach().to("cpu", dtype=torch.float64).numpy()
+    with np.errstate(all="ignore"):  # a diverged run gives NaN rows; train_ufm stops on them
+        return _evaluate(Wt, Ht, runs, cfg, epoch)
+
+
+def _evaluate(Wt, Ht, runs, cfg, epoch) -> list[dict]:
+    rows: list[dict | None] = [None] * len(runs)
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(runs):
+        groups.setdefault(r.counts.counts, []).append(i)
+    for counts, idx in groups.items():
+        c = runs[idx[0]].counts
+        n, y = c.n, c.labels()
+        W = np.swapaxes(Wt[idx], -1, -2)  # (g, d, k)
+        H = np.swapaxes(Ht[idx, :n], -1, -2)  # (g, d, n)
+        Z = np.swapaxes(W, -1, -2) @ H  # (g, k, n) logits W^T H
+        zmax = Z.max(axis=-2, keepdims=True)
+        lse = np.log(np.exp(Z - zmax).sum(axis=-2)) + zmax[..., 0, :]  # (g, n)
+        ce = (lse - Z[:, y, np.arange(n)]).mean(axis=-1)
+        W_norm = np.linalg.norm(W, axis=(-2, -1))
+        H_norm = np.linalg.norm(H, axis=(-2, -1))
+        loss = ce + cfg.lam * (W_norm**2 + H_norm**2) / (2 * n)
+        error = (Z.argmax(axis=-2) != y).mean(axis=-1)
+        M = class_means(H, y, c.k)  # (g, d, k)
+        dist = distances(W, M, c)
+        vals = {
+            "seli_classifiers": dist.seli.classifiers, "seli_embeddings": dist.seli.embeddings,
+            "seli_logits": dist.seli.logits, "etf_classifiers": dist.etf.classifiers,
+            "etf_embeddings": dist.etf.embeddings, "etf_logits": dist.etf.logits,
+        }
+        M_norm = np.linalg.norm(M, axis=(-2, -1))
+        for j, i in enumerate(idx):
+            row = {"epoch": int(epoch)} | runs[i].label()
+            row |= {"loss": float(loss[j]), "error": float(error[j]), "W_norm": float(W_norm[j]),
+                    "H_norm": float(H_norm[j]), "M_norm": float(M_norm[j])}
+            row |= {key: float(np.asarray(v)[j]) for key, v in vals.items()}
+            rows[i] = row
+    return rows  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class UFMResult:
+    """The runs, their final state (CPU float64 views: W (runs, d, k), H_r (d, n_r)) and metrics."""
+
+    config: UFMConfig
+    runs: list[Run]
+    rows: list[dict]
+    Wt: object
+    Ht: object
+    engine: str
+    seconds: float
+    epochs_done: int
+
+    def W(self, r: int) -> np.ndarray:
+        return self.Wt[r].T.double().cpu().numpy()
+
+    def H(self, r: int) -> np.ndarray:
+        return self.Ht[r, :self.runs[r].counts.n].T.double().cpu().numpy()
+
+
+def train_ufm(cfg: UFMConfig, out=None, *, resume: bool = False,
+              progress: Callable[..., None] | None = None, stop_after: int | None = None) -> UFMResult:
+    """Train every run of `cfg` for cfg.epochs epochs, logging metrics at log-spaced epochs.
+
+    With `out` (a folder) the run is managed by `runio.RunDir`: config.json, metrics.csv /
+    .jsonl, a checkpoint every cfg.checkpoint_every epochs, and `resume=True` continues from
+    the last checkpoint bit-identically on the CPU. `progress(epoch_done, **info)` is called
+    as epochs complete (the CLI passes a `runio.Progress`). `stop_after` ends the call after
+    that many epochs of this session (an interruption, for tests), without finishing.
+    A NaN or inf raises `runio.NonFiniteError` and leaves the last good checkpoint in place.
+    """
+    import torch
+
+    runs = make_runs(cfg)
+    Wt, Ht = init_state(cfg, runs)
+    engine = make_engine(cfg, runs, Ht.shape[1])
+    rd = runio.RunDir(out, cfg, device=cfg.device, resume=resume) if out is not None else None
+    rows: list[dict] = []
+    e = 0
+    if rd is not None:
+        state = rd.start()
+        if state is not None:
+            Wt = state["Wt"].to(device=cfg.device, dtype=Wt.dtype).contiguous()
+            Ht = state["Ht"].to(device=cfg.device, dtype=Ht.dtype).contiguous()
+            e = int(state["epoch"])
+            rows = rd.rows()
+    log_at = runio.log_epochs(cfg.epochs, cfg.log_per_decade)
+    ckpt = rd.checkpoint_path if rd is not None else None
+
+    def record(epoch: int) -> None:
+        new = evaluate(Wt, Ht, runs, cfg, epoch)
+        for row in new:
+            runio.check_finite(
+                f"the training loss of run {row['run']} (R={row['R']}, seed={row['seed']}, "
+                f"lr={row['lr']})", row["loss"], epoch=epoch, checkpoint=ckpt)
+        rows.extend(new)
+        if rd is not None:
+            for row in new:
+                rd.log(row)
+
+    def save(epoch: int) -> None:
+        if rd is not None:
+            rd.checkpoint({"Wt": Wt.cpu(), "Ht": Ht.cpu()}, epoch=epoch)
+
+    t0 = time.perf_counter()
+    start = e
+    if e == 0:
+        record(0)
+        save(0)
+    chunk = max(1, min(cfg.checkpoint_every, 1000))
+    while e < cfg.epochs:
+        nxt = min([x for x in log_at if x > e] + [cfg.epochs])
+        nxt = min(nxt, (e // cfg.checkpoint_every + 1) * cfg.checkpoint_every, e + chunk)
+        if stop_after is not None:
+            nxt = min(nxt, start + stop_after)
+        bad = engine.advance(Wt, Ht, e, nxt)
+        if bad >= 0:
+            with torch.no_grad():
+                finite = torch.isfinite(Wt.flatten(1)).all(dim=1)
+            r = int((~finite).nonzero()[0, 0]) if (~finite).any() else 0
+            runio.check_finite(
+                f"the classifiers W of run {r} (R={runs[r].R}, seed={runs[r].seed}, "
+                f"lr={runs[r].lr})", Wt[r], epoch=bad + 1, checkpoint=ckpt)
+        e = nxt
+        if e in log_at:
+            record(e)
+        if e % cfg.checkpoint_every == 0 or e == cfg.epochs:
+            runio.check_finite("the UFM state", Wt, epoch=e, checkpoint=ckpt)
+            save(e)
+        if progress is not None:
+            last = rows[-len(runs):] if rows else []
+            info = {"loss": max(r["loss"] for r in last)} if last else {}
+            progress(e, **info)
+        if stop_after is not None and e - start >= stop_after:
+            break
+    engine.close()
+    return UFMResult(cfg, runs, rows, Wt, Ht, engine.name, time.perf_counter() - t0, e)
+
+
+def config_from(**kw) -> UFMConfig:
+    """A UFMConfig from keyword arguments, ignoring None values (the CLI's unset flags)."""
+    names = {f.name for f in dataclasses.fields(UFMConfig)}
+    unknown = set(kw) - names
+    if unknown:
+        raise SeliInputError(
+            f"unknown UFM settings {sorted(unknown)}; the settings are {sorted(names)}."
+        )
+    return UFMConfig(**{k: v for k, v in kw.items() if v is not None})
