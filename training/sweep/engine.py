@@ -24,7 +24,7 @@ from typing import Callable
 from seli_exact.atomic import atomic_write
 from seli_exact.errors import SeliInputError
 
-from .cell import CellCrashed, cell_dir, finished, run_cell
+from .cell import ATTEMPTS_NAME, CellCrashed, cell_dir, finished, run_cell
 from .grid import Grid
 
 SWEEP_NAME = "sweep.json"
@@ -87,6 +87,13 @@ def _check_feasible(ray, cells, local: bool) -> None:
                 )
 
 
+def _read_attempts(folder: Path) -> list:
+    try:
+        return json.loads((folder / ATTEMPTS_NAME).read_text())
+    except (OSError, ValueError):
+        return []
+
+
 def run_sweep(grid: Grid, out, *, address: str | None = None, cpus: int | None = None,
               inject: dict | None = None,
               on_event: Callable[[str, str, str], None] | None = None) -> SweepReport:
@@ -133,7 +140,8 @@ def run_sweep(grid: Grid, out, *, address: str | None = None, cpus: int | None =
                 except ray.exceptions.RayError as err:
                     cause = getattr(err, "cause", None)
                     msg = str(cause) if cause is not None else str(err).splitlines()[0]
-                    report.outcomes.append(CellOutcome(c.name, "failed", error=msg))
+                    tries = _read_attempts(cell_dir(out, c.name))
+                    report.outcomes.append(CellOutcome(c.name, "failed", len(tries), error=msg))
                     say("failed", c.name, msg)
                     continue
                 report.outcomes.append(CellOutcome(c.name, "finished", done["attempts"],
