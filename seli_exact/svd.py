@@ -131,18 +131,18 @@ def sel_svd(counts: ClassCounts, arith: str | Arithmetic = "float64", dps: int |
 
     origin, t = _secular_roots(ar, a, r)  # (J-1,), (J-1,): roots mu_j = origin_j + t_j
     A, Rm = ar.array(a), ar.array(r)
+    # Eigenvector components 1/(n_c - mu) in the shifted variable: (a_i - origin) - t is exact up
+    # to the error in t, so the small gaps next to a root keep their relative accuracy.
+    inv = 1 / ((A[None, :] - origin[:, None]) - t[:, None])  # (J-1, J)
+    norms = ar.sqrt((Rm[None, :] * inv * inv).sum(axis=1))  # (J-1,)
+    vectors = inv[:, block_of_class] / norms[:, None]  # (J-1, k), unit rows
 
     terms: list[SpectralTerm] = []  # ascending: a_1 < mu_1 < a_2 < mu_2 < ... < a_J
     for j in range(len(a)):
         if r[j] >= 2:
             terms.append(SpectralTerm(A[j], "shared", blocks[j][1]))
         if j < len(a) - 1:
-            # Components 1/(n_c - mu) in the shifted variable: (a_i - origin) - t is exact up to
-            # the error in t, so the small gaps near the root keep their relative accuracy.
-            inv = Rm * 0 + 1 / ((A - origin[j]) - t[j])  # (J,)
-            norm = ar.sqrt(np.array([(Rm * inv * inv).sum()], dtype=ar.dtype))[0]
-            vector = inv[block_of_class] / norm
-            terms.append(SpectralTerm(origin[j] + t[j], "secular", vector=vector))
+            terms.append(SpectralTerm(origin[j] + t[j], "secular", vector=vectors[j]))
 
     k = counts.k
     V = np.full((k, k - 1), ar.number(0), dtype=ar.dtype)

@@ -34,10 +34,15 @@ def linear_scale(k: int, lam: float) -> float:
 
 
 def ce_gradient(Z, counts: ClassCounts) -> np.ndarray:
-    """grad L(Z) = softmax(Z) - Y, shape (k, n)."""
+    """grad L(Z) = softmax(Z) - Y, shape (k, n); the label entry is formed as -sum of the others,
+    so it keeps its relative accuracy when the softmax is nearly one-hot (small lam)."""
     Z = np.asarray(Z, dtype=float)
     E = np.exp(Z - Z.max(axis=0)[None, :])
-    return E / E.sum(axis=0)[None, :] - one_hot(counts)
+    S = E / E.sum(axis=0)[None, :]
+    Y = one_hot(counts).astype(bool)
+    G = np.where(Y, 0.0, S)
+    G[Y] = -G.sum(axis=0)
+    return G
 
 
 def linear_stationarity(Xi, counts: ClassCounts, lam: float) -> dict:
