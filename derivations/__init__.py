@@ -6,10 +6,13 @@ Public names:
   eigenstructure   step_spectrum() -> StepSpectrum (P D P solved on block-structured vectors)
   closed forms     closed_forms() -> {name: expr} in k, R, rho, n_min (Theorem 1, alpha = 1);
                    closed_forms_in_counts() (in m, s); NAMES; FORMULA_INFO
-  paper            lemma_3_1(), eq_4() (the printed formulas), ce_gradient_multiplier()
-  secular          secular_residual(), secular_eigenvalues(counts) (arbitrary class counts)
-  verification     Verification, Status, verify_identity, verify_sign and the verify_* checks
-  export           formula_records(), to_json(), to_markdown(), to_latex()
+  paper            lemma_3_1(), eq_4(), etf_cosine() (the printed formulas, typed in)
+  Lemma A.1 (v)    ce_gradient(), ce_gradient_multiplier() (derived)
+  secular          secular_derivation(), secular_residual(), secular_spectrum(counts)
+                   (arbitrary class counts)
+  verification     Verification, Status, verify_identity, verify_sign, decide_sign and the
+                   verify_* checks (verify_all() runs the fixed set)
+  export           formula_records(), parse(), to_json(), to_markdown(), to_latex()
 
 Every closed form is derived: the eigenvalues and eigenvectors are solved for, never typed in;
 the paper's printed formulas are kept apart (paper.py) as the independent route they are checked
@@ -20,12 +23,47 @@ against.
 -1/(k*sqrt(n_min)*sqrt(R*rho - rho + 1))
 """
 
+from proofs_check.verdict import Status
+
+from .checks import (
+    limits,
+    raw_forms,
+    seli_exact_values,
+    verify_against_seli_exact,
+    verify_all,
+    verify_class_mean_gram_signs,
+    verify_eq_4,
+    verify_etf_reduction,
+    verify_gradient_identity,
+    verify_lemma_3_1,
+    verify_limits,
+    verify_monotonicity,
+    verify_norm_order,
+    verify_secular_against_seli_exact,
+    verify_secular_identity,
+    verify_step_spectrum,
+    verify_tidying,
+)
 from .closed_forms import FORMULA_INFO, NAMES, closed_forms, closed_forms_in_counts, step_geometry
+from .export import formula_records, parse, to_json, to_latex, to_markdown
+from .gradient import ce_gradient, ce_gradient_multiplier
+from .paper import eq_4, etf_cosine, lemma_3_1
+from .secular import secular_derivation, secular_residual, secular_spectrum
 from .spectrum import Eigenspace, StepSpectrum, step_spectrum
 from .symbols import majority_count, minority_count, positive_parametrization, symbols
+from .verify import Verification, decide_sign, verify_identity, verify_sign
 
 __all__ = [
     "symbols", "majority_count", "minority_count", "positive_parametrization",
     "step_spectrum", "StepSpectrum", "Eigenspace",
     "closed_forms", "closed_forms_in_counts", "step_geometry", "NAMES", "FORMULA_INFO",
+    "lemma_3_1", "eq_4", "etf_cosine", "ce_gradient", "ce_gradient_multiplier",
+    "secular_derivation", "secular_residual", "secular_spectrum",
+    "Verification", "Status", "verify_identity", "verify_sign", "decide_sign",
+    "verify_step_spectrum", "verify_tidying", "verify_against_seli_exact", "seli_exact_values",
+    "verify_class_mean_gram_signs",
+    "verify_lemma_3_1", "verify_eq_4", "verify_norm_order", "verify_monotonicity", "limits",
+    "verify_limits", "verify_etf_reduction", "verify_gradient_identity", "verify_secular_identity",
+    "verify_secular_against_seli_exact", "verify_all", "raw_forms",
+    "formula_records", "parse", "to_json", "to_markdown", "to_latex",
 ]

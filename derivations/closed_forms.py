@@ -48,7 +48,8 @@ FORMULA_INFO: dict[str, tuple[str, str, str]] = {
                   "singular value of Zhat on the block-constant vector (1/m on majorities, -1/s on minorities)",
                   "Sec. 3.2 / Sec. A (derived)"),
     "nuclear_norm": (r"\|\hat{\mathbf Z}\|_*",
-                     "nuclear norm of the SEL matrix = optimal UF-SVM cost p* = ||W||_F^2 = ||H||_F^2",
+                     "nuclear norm of the SEL matrix: the optimal UF-SVM cost p*, equal to the squared "
+                     "Frobenius norms of W and of H",
                      "Theorem 1"),
     "w_maj_sq": (r"\|\mathbf w_{\mathrm{maj}}\|_2^2", "squared norm of a majority classifier",
                  "Theorem 1 (ii), Sec. B (derived)"),
@@ -136,19 +137,30 @@ def step_geometry() -> StepGeometry:
     )
 
 
-@lru_cache(maxsize=1)
 def closed_forms() -> dict[str, sympy.Expr]:
-    """Every closed form of the module docstring, in k, R, rho, n_min (Theorem 1's scale)."""
-    return {name: _to_parameters(expr) for name, expr in closed_forms_in_counts().items()}
+    """Every closed form of the module docstring, in k, R, rho, n_min (Theorem 1's scale).
+
+    A fresh dict each call (the expressions themselves are derived once per process).
+    """
+    return dict(_closed_forms())
 
 
-@lru_cache(maxsize=1)
 def closed_forms_in_counts() -> dict[str, sympy.Expr]:
     """The closed forms in the counts m, s (k = m + s), R and n_min, before m = (1 - rho) k, s = rho k.
 
     Here every symbol is positive, so SymPy reads the sign of the G_M off-diagonal entries
     directly (h_majmaj, h_minmin, h_majmin are visibly negative).
     """
+    return dict(_closed_forms_in_counts())
+
+
+@lru_cache(maxsize=1)
+def _closed_forms() -> dict[str, sympy.Expr]:
+    return {name: _to_parameters(expr) for name, expr in _closed_forms_in_counts().items()}
+
+
+@lru_cache(maxsize=1)
+def _closed_forms_in_counts() -> dict[str, sympy.Expr]:
     g = step_geometry()
     sp = step_spectrum()
     mult = {e.name: e.multiplicity for e in sp.spaces}

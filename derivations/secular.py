@@ -10,7 +10,8 @@ partial fractions in n_c: a + b n_c + A/(n_c - mu) sums to a k + b N + A S. With
   count (t != 0), or (D - mu) v = 0 when mu is a count shared by r >= 2 classes (zero-sum vectors
   on those classes: multiplicity r - 1; a count held by one class gives no such vector);
 * for v_c = 1/(n_c - mu), P D P v - mu v = S(mu) g_c(mu) entrywise, with g derived below, so v is an
-  eigenvector exactly when S(mu) = 0 (g vanishes for no mu > 0 unless all counts are equal).
+  eigenvector exactly when S(mu) = 0 (g_c = 0 for every c would force n_c = N/k - mu for all c,
+  i.e. mu = 0).
 
 Over the distinct counts a_1 < ... < a_J with multiplicities r_j, S(mu) = sum_j r_j/(a_j - mu)
 rises from -inf to +inf on each gap (a_j, a_{j+1}): J - 1 roots, plus sum_j (r_j - 1) shared
@@ -18,7 +19,7 @@ eigenvalues, k - 1 in all.
 
 >>> d = secular_derivation()
 >>> d.residual_factor
-(-N/k + mu + n_c)/k
+-(-N + k*mu + k*n_c)/k**2
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ DIGITS = 50
 
 @dataclass(frozen=True)
 class Verification:
-    """One verified (or not) statement. `residual`: the worst |lhs - rhs| (or sign margin when
-    `detail` says so) found; 0.0 for a symbolic proof."""
+    """One verified (or not) statement. `residual`: the worst relative |lhs - rhs| found (0.0 for
+    a symbolic proof; None for sign statements, whose sampled margin is in `detail`)."""
 
     name: str
     status: Status
@@ -54,6 +54,13 @@ class Verification:
     @property
     def passed(self) -> bool:
         return self.status is Status.VERIFIED
+
+    def as_verdict(self, claim_id: str | None = None, instances: int = 1):
+        """The same outcome as a proofs_check Verdict (for a registered claim)."""
+        from proofs_check.verdict import Verdict
+
+        return Verdict(claim_id or self.name, self.status, instances, self.residual, "residual",
+                       {"verification": self.name, **self.detail})
 
     def summary(self) -> str:
         res = "-" if self.residual is None else f"{self.residual:.3g}"
@@ -98,16 +105,19 @@ def verify_identity(name: str, lhs: sympy.Expr, rhs: sympy.Expr, *, points=SAMPL
     lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
     sub = positive_parametrization()[0] if parametrize else {}
     diff = lhs - rhs
+    if parametrize:
+        lhs, rhs = _unabs(lhs.subs(sub)), _unabs(rhs.subs(sub))
+        sub = {}
     tol = 10.0 ** (-(DIGITS - 5))
     try:
-        if is_zero_modulo_radicals(diff.subs(sub)):
+        if is_zero_modulo_radicals((lhs - rhs).subs(sub)):
             return Verification(name, Status.VERIFIED, 0.0, {"method": "reduction modulo radicals"})
         if square_signs:
             sl, sr = _sign(lhs.subs(sub)), _sign(rhs.subs(sub))
             if sl is not None and sl == sr and is_zero_modulo_radicals((lhs**2 - rhs**2).subs(sub)):
                 return Verification(name, Status.VERIFIED, 0.0,
                                     {"method": "squares equal modulo radicals, signs equal", "sign": sl})
-    except (sympy.PolynomialError, sympy.polys.polyerrors.PolificationFailed, NotImplementedError) as err:
+    except Exception as err:  # noqa: BLE001 - a failed proof attempt only leaves numbers to decide
         reason = f"reduction failed: {type(err).__name__}"
     else:
         reason = "reduction left a nonzero remainder"
@@ -119,8 +129,22 @@ def verify_identity(name: str, lhs: sympy.Expr, rhs: sympy.Expr, *, points=SAMPL
                         {"method": f"{reason}; numerically zero at {DIGITS} digits", "points": len(points)})
 
 
+def _unabs(expr: sympy.Expr) -> sympy.Expr:
+    """|x| -> x or -x where the sign of x is decided (after factoring)."""
+    def drop(x):
+        f = sympy.factor(x)
+        if f.is_nonnegative:
+            return x
+        if f.is_nonpositive:
+            return -x
+        return sympy.Abs(x)
+
+    return expr.replace(sympy.Abs, drop)
+
+
 def _sign(expr: sympy.Expr) -> int | None:
     """+1 / -1 / 0 when SymPy's assumptions decide it (after factoring), else None."""
+    expr = _unabs(expr)
     for e in (expr, sympy.factor(expr)):
         if e.is_zero:
             return 0
@@ -164,15 +188,14 @@ def verify_sign(name: str, expr: sympy.Expr, sign: int, *, points=SAMPLE_POINTS,
         if margin is None or m < margin:
             margin, at = m, p
     bad = margin is not None and (margin < 0 or (strict and margin == 0))
+    info = {"smallest_sampled_margin": margin, "decided_sign": decided}
     if decided == sign and not bad:
-        return Verification(name, Status.VERIFIED, margin, {"method": "sign decided symbolically",
-                                                            "residual_is": "smallest sampled margin"})
+        return Verification(name, Status.VERIFIED, None, {"method": "sign decided symbolically", **info})
     if decided == 0 and not strict and not bad:
-        return Verification(name, Status.VERIFIED, margin, {"method": "identically zero"})
+        return Verification(name, Status.VERIFIED, None, {"method": "identically zero", **info})
     if bad or (decided is not None and decided != sign and decided != 0):
-        return Verification(name, Status.REFUTED, margin, {"method": "sign", "decided": decided,
-                                                           "point": _point_json(at)})
-    return Verification(name, Status.UNDECIDED, margin, {"method": "sign undecided; samples agree"})
+        return Verification(name, Status.REFUTED, None, {"method": "sign", "point": _point_json(at), **info})
+    return Verification(name, Status.UNDECIDED, None, {"method": "sign undecided; samples agree", **info})
 
 
 def _point_json(p):

@@ -214,7 +214,7 @@ class GMEnclosure:
         )
 
     def margins(self) -> tuple[mpmath.mpf, mpmath.mpf]:
-        """(smallest sign margin of the midpoints, largest radius): the proof needs margin > radius."""
+        """(smallest sign margin of the midpoints, largest radius); proof needs margin > radius."""
         worst_margin, worst_rad = None, mpmath.mpf(0)
         for kind, _, _, x in self.entries():
             m, r = self._be.mid_rad(x)
@@ -253,11 +253,13 @@ def enclose_G_M(
     dps: int = 50,
     backend: str = "arb",
     candidates: list | None = None,
+    transform=None,
 ) -> GMEnclosure:
-    """Rigorous enclosure of G_M = V Lam^{-1} V^T around the mpmath candidate roots (see module doc).
+    """Rigorous enclosure of G_M = V Lam^{-1} V^T around the mpmath candidate roots (module doc).
 
     `candidates` overrides the secular-root candidates (used to test that a wrong candidate is
-    caught: then no sign change is found and the enclosure fails).
+    caught: then no sign change is found and the enclosure fails). `transform(kind, x)`, kind
+    "diag" or "off", plants a wrong Gram matrix (e.g. a flipped sign) to test the judges.
     """
     blocks = counts.blocks()
     a = [v for v, _ in blocks]
@@ -267,8 +269,18 @@ def enclose_G_M(
     be = _backend(backend, bits)
     mus = _secular_candidates(counts, dps) if candidates is None else list(candidates)
     if len(mus) != J - 1:
-        return GMEnclosure(counts, backend, bits, tuple(a), tuple(r), None, None, None,
-                           f"expected {J - 1} secular roots, got {len(mus)}", be)
+        return GMEnclosure(
+            counts,
+            backend,
+            bits,
+            tuple(a),
+            tuple(r),
+            None,
+            None,
+            None,
+            f"expected {J - 1} secular roots, got {len(mus)}",
+            be,
+        )
     with be.scope():
         A = [be.rational(v) for v in a]
         Rm = [be.rational(v) for v in r]
@@ -291,9 +303,19 @@ def enclose_G_M(
                     enclosure = be.hull(Lo, Hi)
                     break
             if enclosure is None:
-                return GMEnclosure(counts, backend, bits, tuple(a), tuple(r), None, None, None,
-                                   f"no sign change of the secular function around candidate "
-                                   f"root {mpmath.nstr(mu, 20)} in gap ({a[g]}, {a[g + 1]})", be)
+                return GMEnclosure(
+                    counts,
+                    backend,
+                    bits,
+                    tuple(a),
+                    tuple(r),
+                    None,
+                    None,
+                    None,
+                    f"no sign change of the secular function around candidate "
+                    f"root {mpmath.nstr(mu, 20)} in gap ({a[g]}, {a[g + 1]})",
+                    be,
+                )
             roots.append(enclosure)
 
         zero = be.rational(0)
@@ -312,8 +334,21 @@ def enclose_G_M(
                 diag[j] = diag[j] + coef * inv[j] * inv[j]
                 for l in range(j, J):
                     off[j][l] = off[j][l] + coef * inv[j] * inv[l]
-    return GMEnclosure(counts, backend, bits, tuple(a), tuple(r), tuple(diag),
-                       tuple(tuple(row) for row in off), tuple(roots), "", be)
+        if transform is not None:
+            diag = [transform("diag", x) for x in diag]
+            off = [[transform("off", x) for x in row] for row in off]
+    return GMEnclosure(
+        counts,
+        backend,
+        bits,
+        tuple(a),
+        tuple(r),
+        tuple(diag),
+        tuple(tuple(row) for row in off),
+        tuple(roots),
+        "",
+        be,
+    )
 
 
 # --------------------------------------------------------------------------- one instance's proof
@@ -322,8 +357,9 @@ class SignCertificate:
     """Float64, mpmath and interval evidence for diag(G_M) > 0 > offdiag(G_M) on one instance.
 
     Margins are the smallest of diag(G_M) and -offdiag(G_M). `interval_radius` is the largest
-    enclosure radius; `candidate_distance` bounds |G_M(mpmath) - G_M(exact)| entrywise (the
-    candidate lies in the enclosure, so this is <= its distance to the midpoint plus the radius).
+    enclosure radius; `candidate_distance` bounds |G_M(mpmath) - G_M(exact)| entrywise (its
+    distance to the enclosure's midpoint plus the radius). `proven` is decided in interval
+    arithmetic; it implies mpmath_margin > candidate_distance up to the candidate's own rounding.
     """
 
     counts: tuple[int, ...]
@@ -340,11 +376,17 @@ class SignCertificate:
 
     def to_json(self) -> dict:
         return {
-            "counts": list(self.counts), "float64_margin": self.float64_margin,
-            "mpmath_margin": self.mpmath_margin, "interval_margin": self.interval_margin,
-            "interval_radius": self.interval_radius, "candidate_distance": self.candidate_distance,
-            "proven": self.proven, "refuted": self.refuted, "backend": self.backend,
-            "dps": self.dps, **({"failure": self.failure} if self.failure else {}),
+            "counts": list(self.counts),
+            "float64_margin": self.float64_margin,
+            "mpmath_margin": self.mpmath_margin,
+            "interval_margin": self.interval_margin,
+            "interval_radius": self.interval_radius,
+            "candidate_distance": self.candidate_distance,
+            "proven": self.proven,
+            "refuted": self.refuted,
+            "backend": self.backend,
+            "dps": self.dps,
+            **({"failure": self.failure} if self.failure else {}),
         }
 
 
@@ -356,38 +398,74 @@ def sign_margin(G) -> object:
     return min(min(G[np.diag_indices(k)]), min(-G[off]))
 
 
-def sign_certificate(counts: ClassCounts, *, dps: int = 50, backend: str = "arb",
-                     candidates: list | None = None) -> SignCertificate:
-    """Prove (or fail to prove) the strict sign condition on one instance; see module doc."""
+def sign_certificate(
+    counts: ClassCounts,
+    *,
+    dps: int = 50,
+    backend: str = "arb",
+    candidates: list | None = None,
+    transform=None,
+) -> SignCertificate:
+    """Prove (or fail to prove) the strict sign condition on one instance; see module doc.
+
+    `candidates` and `transform` plant wrong inputs (see enclose_G_M); the transform is applied
+    to the float64 and mpmath candidates too, so all three report on the same (wrong) matrix.
+    """
     g64 = seli_geometry(counts, "float64").M_gram
     svd = sel_svd(counts, "mpmath", dps)
     gmp = seli_geometry(counts, svd=svd).M_gram
+    if transform is not None:
+        g64, gmp = _apply(transform, g64), _apply(transform, gmp)
     m64 = float(sign_margin(g64))
     mmp = sign_margin(gmp)
     if candidates is None:
         candidates = _secular_candidates(counts, dps, svd)
-    enc = enclose_G_M(counts, dps=dps, backend=backend, candidates=candidates)
+    enc = enclose_G_M(counts, dps=dps, backend=backend, candidates=candidates, transform=transform)
     if not enc.enclosed:
-        return SignCertificate(counts.counts, m64, float(mmp), None, None, None, False, False,
-                               backend, dps, enc.failure)
+        return SignCertificate(
+            counts.counts,
+            m64,
+            float(mmp),
+            None,
+            None,
+            None,
+            False,
+            False,
+            backend,
+            dps,
+            enc.failure,
+        )
     margin, rad = enc.margins()
-    # The candidate must lie in the enclosure; its distance to the exact value is then bounded.
+    # The enclosure holds the exact G_M; the candidate's distance to it is at most its distance
+    # to the midpoint plus the radius (the candidate need not lie inside a tighter enclosure).
     dist = mpmath.mpf(0)
-    inside = True
     mr = enc.block_matrix()
-    for c in range(counts.k):
-        for d in range(counts.k):
-            m, r = mr[c][d]
-            with mpmath.workprec(enc.bits):
-                gap = abs(_exact_mpf(gmp[c, d]) - m)
-            inside &= gap <= r
-            dist = max(dist, gap + r)
-    proven = enc.sign_proven() and inside
-    failure = "" if inside else "the mpmath candidate lies outside the interval enclosure"
+    with mpmath.workprec(enc.bits + 20):
+        for c in range(counts.k):
+            for d in range(counts.k):
+                m, r = mr[c][d]
+                dist = max(dist, abs(_exact_mpf(gmp[c, d]) - m) + r)
     return SignCertificate(
-        counts.counts, m64, float(mmp), float(margin), _up(rad), _up(dist), proven,
-        enc.sign_refuted(), backend, dps, failure,
+        counts.counts,
+        m64,
+        float(mmp),
+        float(margin),
+        _up(rad),
+        _up(dist),
+        enc.sign_proven(),
+        enc.sign_refuted(),
+        backend,
+        dps,
+        "",
     )
+
+
+def _apply(transform, G: np.ndarray) -> np.ndarray:
+    out = G.copy()
+    for c in range(G.shape[0]):
+        for d in range(G.shape[1]):
+            out[c, d] = transform("diag" if c == d else "off", G[c, d])
+    return out
 
 
 def _up(x) -> float:
@@ -397,7 +475,7 @@ def _up(x) -> float:
 
 
 def benchmark_backends(counts: ClassCounts, *, dps: int = 50, repeat: int = 3) -> dict:
-    """Median seconds of enclose_G_M per backend on one instance (same candidates), and the ratio."""
+    """Median seconds of enclose_G_M per backend on one instance (same candidates), and ratio."""
     mus = _secular_candidates(counts, dps)
     out = {}
     for name in BACKENDS:

@@ -5,7 +5,8 @@ seli_exact, its nuclear norm ||Zhat||_* (= p* of Theorem 1):
 
 * balanced, n_c = n0 for all c: Zhat Zhat^T = P D P = n0 P, so every singular value is sqrt(n0)
   and ||Zhat||_* = (k - 1) sqrt(n0);
-* binary, counts (n1, n2): P D P = ((n1 + n2)/2) P with P of rank 1, so ||Zhat||_* = sqrt((n1 + n2)/2);
+* binary, counts (n1, n2): P D P = ((n1 + n2)/2) P with P of rank 1, so
+  ||Zhat||_* = sqrt((n1 + n2)/2);
 * the paper's Fig. 1 case (4, 10, 1/2, 5): the printed STEP singular values of Sec. A,
   sqrt(R n_min), sqrt(n_min (m + s R)/k), sqrt(n_min), each once: 5 sqrt 2 + sqrt(110)/2 + sqrt 5.
   (Checked against a dense SVD in tests/test_section3_instances.py.)
@@ -41,8 +42,15 @@ def _step(name, k, R, rho, n_min, source, nuc=None) -> Instance:
 def step_instances(profile: str = "quick") -> list[Instance]:
     """(R, rho)-STEP instances; the thorough profile adds larger k and R."""
     out = [
-        _step("fig1", 4, 10, "1/2", 5, "paper Fig. 1; Sec. A singular values",
-              5 * math.sqrt(2) + math.sqrt(110) / 2 + math.sqrt(5)),
+        _step(
+            "fig1",
+            4,
+            10,
+            "1/2",
+            5,
+            "paper Fig. 1; Sec. A singular values",
+            5 * math.sqrt(2) + math.sqrt(110) / 2 + math.sqrt(5),
+        ),
         _step("balanced", 4, 1, "1/2", 5, "R = 1: (k-1) sqrt(n0)", 3 * math.sqrt(5)),
         _step("binary", 2, 10, "1/2", 3, "k = 2: sqrt((n1+n2)/2)", math.sqrt((30 + 3) / 2)),
         _step("one-minority", 3, 2, "1/3", 2, "odd k, a single minority"),

@@ -62,12 +62,20 @@ def feasible_start(counts: ClassCounts, d: int, rng: np.random.Generator):
     return W, H
 
 
-def local_search(counts: ClassCounts, d: int, starts: int = 5, seed: int = 0,
-                 ftol: float = 1e-12, maxiter: int = 2000) -> list[LocalResult]:
+def local_search(
+    counts: ClassCounts,
+    d: int,
+    starts: int = 5,
+    seed: int = 0,
+    ftol: float = 1e-12,
+    maxiter: int = 2000,
+) -> list[LocalResult]:
     """Run SLSQP on (2) from `starts` random feasible starts; one LocalResult per start."""
     k, n, y = counts.k, counts.n, counts.labels()
     if d < k - 1:
-        raise SeliInputError(f"`d` must be at least k - 1 = {k - 1} for (2); got d={d}. Use d={k - 1}.")
+        raise SeliInputError(
+            f"`d` must be at least k - 1 = {k - 1} for (2); got d={d}. Use d={k - 1}."
+        )
     rng = np.random.default_rng(seed)
     pairs = [(i, c) for i in range(n) for c in range(k) if c != y[i]]
     rows = np.arange(len(pairs))
@@ -101,10 +109,24 @@ def local_search(counts: ClassCounts, d: int, starts: int = 5, seed: int = 0,
     for _ in range(starts):
         W0, H0 = feasible_start(counts, d, rng)
         x0 = np.concatenate([W0.ravel(), H0.ravel()])
-        res = minimize(f, x0, jac=True, method="SLSQP",
-                       constraints=[{"type": "ineq", "fun": cons, "jac": cons_jac}],
-                       options={"ftol": ftol, "maxiter": maxiter})
+        res = minimize(
+            f,
+            x0,
+            jac=True,
+            method="SLSQP",
+            constraints=[{"type": "ineq", "fun": cons, "jac": cons_jac}],
+            options={"ftol": ftol, "maxiter": maxiter},
+        )
         W, H = unpack(res.x)
-        out.append(LocalResult(W, H, 0.5 * float(res.x @ res.x), float(cons(res.x).min() + 1.0),
-                               bool(res.success), str(res.message), 0.5 * float(x0 @ x0)))
+        out.append(
+            LocalResult(
+                W,
+                H,
+                0.5 * float(res.x @ res.x),
+                float(cons(res.x).min() + 1.0),
+                bool(res.success),
+                str(res.message),
+                0.5 * float(x0 @ x0),
+            )
+        )
     return out

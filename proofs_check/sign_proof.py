@@ -91,16 +91,29 @@ def _positive(expr, depth, steps) -> tuple[bool, str]:
 
 # --------------------------------------------------------------------------- STEP
 ENTRY_SIGNS = {  # entry of G_M (derivations.closed_forms name) -> required sign
-    "h_maj_sq": 1, "h_min_sq": 1, "h_majmaj": -1, "h_minmin": -1, "h_majmin": -1,
+    "h_maj_sq": 1,
+    "h_min_sq": 1,
+    "h_majmaj": -1,
+    "h_minmin": -1,
+    "h_majmin": -1,
 }
 
 
 @functools.lru_cache(maxsize=1)
-def step_closed_forms() -> dict:
-    """The five entries of G_M under STEP from the derivations package (cached: SymPy is slow)."""
+def _closed_forms() -> tuple:
     from derivations import closed_forms
 
-    cf = closed_forms()
+    return tuple(closed_forms().items())
+
+
+def all_closed_forms() -> dict:
+    """derivations.closed_forms(), computed once per process (the derivation takes seconds)."""
+    return dict(_closed_forms())
+
+
+def step_closed_forms() -> dict:
+    """The five entries of G_M under STEP (derivations.closed_forms names)."""
+    cf = all_closed_forms()
     return {name: cf[name] for name in ENTRY_SIGNS}
 
 

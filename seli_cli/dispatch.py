@@ -9,7 +9,7 @@ def add_targets(p, argv, targets: dict[str, tuple[str, str]], dest: str) -> None
     """Add a sub-parser per target; only the chosen target's module is imported."""
     sub = p.add_subparsers(dest=dest, metavar=dest.upper(), parser_class=type(p), required=True)
     for name, (mod_name, help_text) in targets.items():
-        q = sub.add_parser(name, help=help_text, description=help_text)
+        q = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         if argv and argv[0] == name:
             module = importlib.import_module(mod_name)
             module.add_arguments(q, argv[1:])

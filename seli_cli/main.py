@@ -39,11 +39,11 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser(argv: list[str]) -> tuple[Parser, object | None]:
-    top = Parser(prog="seli", description="Verification suite for 'Imbalance Trouble' (NeurIPS 2022).")
+    top = Parser(prog="seli", allow_abbrev=False, description="Verification suite for 'Imbalance Trouble' (NeurIPS 2022).")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     module = None
     for name, (mod_name, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         if argv and argv[0] == name:
             module = importlib.import_module(mod_name)
             module.add_arguments(p, argv[1:])

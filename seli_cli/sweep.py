@@ -2,15 +2,20 @@
 
 Locally Ray starts on this machine's cores (no set-up); `--address` joins a running Ray
 cluster instead. Every cell's flags are checked by the real command's parser before anything
-starts. Test-only fault injection: SELI_SWEEP_INJECT_KILL="command:GLOB" (or "worker:GLOB")
-kills the first attempt of every cell whose folder name matches GLOB right after its first
-checkpoint, to exercise the retry from that checkpoint.
+starts.
+
+Test-only fault injection: SELI_SWEEP_INJECT_KILL="command:GLOB" (or "worker:GLOB", or several
+such rules separated by commas) kills the first attempt of every cell whose folder name matches
+GLOB right after its second checkpoint (the first holds the initial state): "command" kills the
+cell's command, "worker" the engine worker running the cell; either way the engine retries it.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from seli_exact.errors import SeliInputError
@@ -29,15 +34,37 @@ def add_arguments(p, argv=()) -> None:
                    help="rebuild the table and figures from the cell folders; run nothing")
 
 
-def _inject() -> dict | None:
+def _inject() -> list[dict] | None:
     raw = os.environ.get(INJECT_ENV)
     if not raw:
         return None
-    mode, _, cells = raw.partition(":")
-    if mode not in ("command", "worker") or not cells:
-        raise SeliInputError(f"{INJECT_ENV} must be MODE:GLOB with MODE command or worker; got "
-                             f"{raw!r}. Unset it, or write e.g. command:R=10*.")
-    return {"mode": mode, "cells": cells}
+    rules = []
+    for part in raw.split(","):
+        mode, _, cells = part.strip().partition(":")
+        if mode not in ("command", "worker") or not cells:
+            raise SeliInputError(f"{INJECT_ENV} must be MODE:GLOB[,MODE:GLOB...] with MODE command "
+                                 f"or worker; got {raw!r}. Unset it, or write e.g. command:R=10_*.")
+        rules.append({"mode": mode, "cells": cells})
+    return rules
+
+
+class _sigterm_interrupts:
+    """SIGTERM (a batch scheduler's stop) as Ctrl-C, so the engine shuts down and takes the cells
+    with it; their folders keep every checkpoint, and the next sweep resumes them."""
+
+    def __enter__(self):
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
 
 
 def validate_cells(cells) -> None:
@@ -85,8 +112,9 @@ def run(args) -> int:
             if kind != "submitted":
                 print(f"[{kind}] {name}: {detail}", flush=True)
 
-        report = run_sweep(grid, out, address=args.address, cpus=args.cpus, inject=_inject(),
-                           on_event=event)
+        with _sigterm_interrupts():
+            report = run_sweep(grid, out, address=args.address, cpus=args.cpus,
+                               inject=_inject(), on_event=event)
         failed = report.count("failed")
         print(f"{len(cells)} cells: {report.count('finished')} finished, "
               f"{report.count('skipped')} skipped (finished earlier), {failed} failed")

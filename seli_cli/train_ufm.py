@@ -19,10 +19,10 @@ def add_run_arguments(p) -> None:
     g = p.add_argument_group("run management")
     g.add_argument("--out", required=True, help="output folder: config.json, metrics.csv/.jsonl, checkpoint.pt")
     g.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    g.add_argument("--epochs", type=int, help="epochs (passes over the n examples); default 100000")
-    g.add_argument("--checkpoint-every", dest="checkpoint_every", type=int,
+    g.add_argument("--epochs", help="epochs (passes over the n examples); default 100000")
+    g.add_argument("--checkpoint-every", dest="checkpoint_every",
                    help="epochs between checkpoints; default 1000")
-    g.add_argument("--log-per-decade", dest="log_per_decade", type=int,
+    g.add_argument("--log-per-decade", dest="log_per_decade",
                    help="metric rows per decade of epochs (log-spaced); default 20")
     g.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar on stderr")
@@ -34,7 +34,9 @@ def add_run_arguments(p) -> None:
     g.add_argument("--engine", choices=("auto", "kernel", "torch", "autograd"),
                    help="auto (default): the compiled C loop on cpu, batched torch on cuda; "
                         "autograd is the plain PyTorch loop")
-    g.add_argument("--threads", type=int, help="CPU threads for the kernel engine; default: torch's")
+    g.add_argument("--threads", help="CPU threads for the kernel engine; default: torch's")
+    g.add_argument("--cuda-graphs", dest="cuda_graphs", action="store_true", default=None,
+                   help="torch engine on cuda: replay each epoch's steps as one CUDA graph")
 
 
 def add_arguments(p, argv=()) -> None:
@@ -44,7 +46,7 @@ def add_arguments(p, argv=()) -> None:
     g.add_argument("--rho", help="minority fraction of (R, rho)-STEP; default 1/2")
     g.add_argument("--n-target", dest="n_target", help="n_min is chosen so n is nearest this; default 400")
     g.add_argument("--n-min", dest="n_min", help="fix n_min for every R instead of --n-target")
-    g.add_argument("--d", help="feature dimension (>= k-1); default k")
+    g.add_argument("--d", help="feature dimension (>= k-1); default 16")
     g.add_argument("--lr", help="learning rates, comma-separated (one run each); default 0.4")
     g.add_argument("--optimizer", choices=("sgd", "gd"), help="sgd (default) or full-batch gd")
     g.add_argument("--batch-size", dest="batch_size", help="SGD batch size; default 4")
@@ -61,7 +63,7 @@ def config_from_args(args, **fixed):
     kw = {
         "epochs": args.epochs, "checkpoint_every": args.checkpoint_every,
         "log_per_decade": args.log_per_decade, "device": args.device, "dtype": args.dtype,
-        "engine": args.engine, "threads": args.threads,
+        "engine": args.engine, "threads": args.threads, "cuda_graphs": args.cuda_graphs,
         "R": _list(args.R) if args.R else None,
         "seeds": _list(args.seeds) if args.seeds else None,
     }

@@ -132,3 +132,16 @@ def test_no_figure_without_R(tmp_path):
         {"lambda": 1.0, "dist_seli": {"logits": 0.1}, "dist_etf": {"logits": 0.2}}]}))
     _finish(cell_dir(tmp_path, c.name), c.key)
     assert write_summary(gather(grid, tmp_path), grid, tmp_path) == []
+
+
+def test_cli_gather_only_rebuilds_from_the_folders(ufm_sweep, capsys):
+    from seli_cli.main import main
+
+    grid, out = ufm_sweep
+    grid_file = out / "grid.toml"
+    grid_file.write_text(UFM)
+    assert main(["sweep", str(grid_file), "--out", str(out), "--gather-only"]) == 0
+    printed = capsys.readouterr().out
+    assert f"table: {out / 'results.csv'}" in printed and printed.count("figure: ") == 6
+    rows = list(csv.DictReader(io.StringIO((out / "results.csv").read_text())))
+    assert [r["status"] for r in rows] == ["finished"] * 3 + ["unfinished"]

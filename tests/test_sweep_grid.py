@@ -125,3 +125,55 @@ def test_import_is_light():
             "print(sorted(m for m in ('torch', 'ray', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("example", sorted((Path(__file__).parents[1] / "examples").glob("sweep_*.toml")))
+def test_examples_pass_the_commands_own_parsers(example):
+    from seli_cli.sweep import validate_cells
+
+    validate_cells(load_grid(example).cells())
+
+
+def test_cli_rejects_a_flag_the_command_does_not_have(tmp_path, capsys):
+    from seli_cli.main import main
+
+    grid = tmp_path / "g.toml"
+    grid.write_text('command = "train ufm"\n[fixed]\ncolour = 10\n[grid]\nR = [1, 10]\n')
+    assert main(["sweep", str(grid), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: grid cell R=1_") and "unrecognized arguments: --colour 10" in err
+    assert "\n" not in err and not (tmp_path / "out").exists()  # nothing started
+
+
+def test_cli_dry_run_lists_cells(tmp_path, capsys):
+    from seli_cli.main import main
+
+    grid = tmp_path / "g.toml"
+    grid.write_text('command = "path"\n[fixed]\nlambdas = "1e-1,1e-3"\n[grid]\nR = [2, 10]\nk = [4]\n')
+    assert main(["sweep", str(grid), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("seli path --lambdas 1e-1,1e-3 --R 2 --k 4")
+    assert lines[-1] == f"2 cells of `seli path` into {Path('runs') / 'g' / 'cells'}"
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--cpus", "0"], r"`--cpus` must be at least 1; got 0"),
+    (["--cpus", "2", "--address", "auto"], r"`--cpus` sizes the local engine"),
+])
+def test_cli_bad_options(tmp_path, capsys, argv, match):
+    from seli_cli.main import main
+
+    grid = tmp_path / "g.toml"
+    grid.write_text('command = "path"\n[grid]\nR = [2]\n')
+    assert main(["sweep", str(grid), *argv]) == 2
+    assert __import__("re").search(match, capsys.readouterr().err)
+
+
+def test_inject_variable_is_checked(monkeypatch):
+    from seli_cli.sweep import _inject
+
+    monkeypatch.setenv("SELI_SWEEP_INJECT_KILL", "worker:R=5_*,command:R=10_*")
+    assert _inject() == [{"mode": "worker", "cells": "R=5_*"}, {"mode": "command", "cells": "R=10_*"}]
+    monkeypatch.setenv("SELI_SWEEP_INJECT_KILL", "boom:*")
+    with pytest.raises(SeliInputError, match=r"must be MODE:GLOB.*got 'boom:\*'"):
+        _inject()

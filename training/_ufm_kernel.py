@@ -1,15 +1,17 @@
 """The UFM's SGD epochs as one compiled C loop over runs, epochs and steps (CPU engine "kernel").
 
 Why C: a UFM step touches 4 columns of H and a d x k matrix W, a few hundred flops, so any
-per-step dispatch (PyTorch eager ~75 us/step for 11 small ops, torch.compile of an unrolled
-chunk ~37 us/step after a minute of compiling, NumPy ~55 us/step) dwarfs the arithmetic. Here
+per-step dispatch dwarfs the arithmetic. Measured for the 12 runs of Fig 4 batched (d = 4, 2
+shared cores): PyTorch eager ~75 us per step of all runs (11 small ops), torch.compile of a
+10-step unrolled chunk ~37 us/step after 70 s of compiling, NumPy ~55 us/step; this loop
+~0.3-1 us per step of each run. Here
 the whole loop runs in C on the tensors' own memory (torch tensors, CPU, contiguous), about
 a microsecond per step per run. The source below is compiled once per machine with the system C
 compiler (`cc -O2`, no fast-math, so IEEE results are reproducible) into a cache folder and
 loaded with ctypes; without a compiler the trainer falls back to the batched torch engine.
 
-Storage is transposed for contiguous vectors: Wt (runs, k, d) so w_c is a row, Ht (runs, n_max, d)
-so h_i is a row. The per-epoch batch order is the counter-based Fisher-Yates shuffle of
+Storage is transposed for contiguous vectors: Wt (runs, k, d) so w_c is a row, Ht (runs, rows, d)
+so h_i is a row (rows >= every run's n; run r uses its first n_r rows). The per-epoch batch order is the counter-based Fisher-Yates shuffle of
 `training.ufm.epoch_permutation` (the same function of (seed, epoch) in C and in NumPy), so
 every engine visits the same batches and a resumed run needs no generator state.
 """
@@ -49,12 +51,12 @@ static void permutation(uint64_t seed, int64_t epoch, int64_t n, int64_t *perm) 
 }
 
 #define DEFINE_EPOCHS(NAME, REAL, EXP)                                                        \
-int64_t NAME(int64_t runs, int64_t d, int64_t k, int64_t n_max, int64_t batch,              \
+int64_t NAME(int64_t runs, int64_t d, int64_t k, int64_t rows, int64_t batch,              \
              int64_t epoch_from, int64_t epoch_to, const int64_t *n, const int64_t *y,       \
              const uint64_t *seed, const double *lr, double lam, int64_t mean, int64_t shuffle,\
              REAL *Wt, REAL *Ht)                                                             \
 {                                                                                           \
-    int64_t *perm = (int64_t *)malloc(sizeof(int64_t) * (size_t)n_max);                    \
+    int64_t *perm = (int64_t *)malloc(sizeof(int64_t) * (size_t)rows);                    \
     REAL *gW = (REAL *)malloc(sizeof(REAL) * (size_t)(k * d));                               \
     REAL *gH = (REAL *)malloc(sizeof(REAL) * (size_t)(batch * d));                           \
     REAL *z = (REAL *)malloc(sizeof(REAL) * (size_t)k);                                      \
@@ -62,8 +64,8 @@ int64_t NAME(int64_t runs, int64_t d, int64_t k, int64_t n_max, int64_t batch,  
     if (!perm || !gW || !gH || !z) { free(perm); free(gW); free(gH); free(z); return -2; }  \
     for (int64_t r = 0; r < runs && bad < 0; r++) {                                          \
         REAL *W = Wt + r * k * d;                                                           \
-        REAL *H = Ht + r * n_max * d;                                                       \
-        const int64_t *yr = y + r * n_max;                                                  \
+        REAL *H = Ht + r * rows * d;                                                       \
+        const int64_t *yr = y + r * rows;                                                  \
         const int64_t nr = n[r];                                                            \
         const REAL eta = (REAL)lr[r];                                                       \
         const REAL decay = (REAL)lam;                                                       \

@@ -157,9 +157,12 @@ class _ArrayUnpickler(pickle.Unpickler):
     """Unpickles plain containers and numpy arrays only: a data file must not run code."""
 
     _reconstruct = np.zeros(1).__reduce__()[0]  # numpy's array reconstructor, any numpy version
+    _frombuffer = np.zeros(1).__reduce_ex__(5)[0]  # the same for pickle protocol 5
     _allowed = {
         ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
         ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+        ("numpy.core.numeric", "_frombuffer"): _frombuffer,
+        ("numpy._core.numeric", "_frombuffer"): _frombuffer,
         ("numpy", "ndarray"): np.ndarray,
         ("numpy", "dtype"): np.dtype,
         ("_codecs", "encode"): __import__("_codecs").encode,
@@ -204,8 +207,9 @@ def load_cifar10(root, *, train: bool = True) -> LabelledData:
     names = [f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"]
     missing = [n for n in names if not (folder / n).is_file()]
     if missing:
+        wanted = "data_batch_1..data_batch_5" if train else "test_batch"
         raise SeliInputError(
-            f"cifar10 needs {', '.join(names)} in {folder} (missing: {', '.join(missing)}); "
+            f"cifar10 needs {wanted} in {folder} (missing: {', '.join(missing)}); "
             f"nothing is downloaded at run time, so fetch {_CIFAR_SOURCE} and pass --data-root "
             "to the folder that holds cifar-10-batches-py."
         )

@@ -9,31 +9,44 @@ A run lives in one output folder::
 
 API
 ---
-``RunDir(out, config, *, resume=False, resumable=())``
-    ``config`` is a dataclass instance (the typed config of the trainer).
+``RunDir(out, config, *, resume=False, resumable=(), device=None,
+        checkpoint_name="checkpoint.pt", metrics_name="metrics")``
+    ``config`` is a dataclass instance (the typed config of the trainer); ``device`` only
+    names the device in config.json's environment.
     ``start() -> dict | None``: a fresh run refuses a folder that already holds a checkpoint or
-    metrics (pass ``resume=True`` or another folder), then writes config.json and returns None.
-    With ``resume=True`` it checks that config.json matches ``config`` (fields listed in
-    ``resumable``, e.g. ``("epochs",)``, may differ), loads the checkpoint, cuts metrics back to
-    the rows written before that checkpoint (so a resumed run never duplicates a row) and returns
-    the checkpoint's ``state`` dict; with no checkpoint yet it starts afresh and returns None.
-    ``log(row: dict)``: append one row to metrics.csv and metrics.jsonl (flushed at once).
-    ``checkpoint(state: dict, *, epoch: int, generators=())``: torch.save of ``state`` plus the
-    RNG states (Python, NumPy, torch CPU/CUDA, and each torch.Generator in ``generators``), the
-    epoch and the metric-row count, to a temporary file then os.replace, so a crash leaves the
-    previous checkpoint whole. ``restore_rng(state, generators=())`` puts the RNG states back,
-    which makes a resumed CPU run bit-identical to an uninterrupted one.
-    ``rows() -> list[dict]`` reads metrics.jsonl back.
+    metrics (SeliInputError: pass ``resume=True`` or another folder), then writes config.json
+    and returns None. With ``resume=True`` it checks that config.json matches ``config``
+    (fields listed in ``resumable``, e.g. ``("threads",)``, may differ), loads the checkpoint,
+    cuts metrics back to the rows written before that checkpoint (so a resumed run never
+    duplicates a row) and returns the saved ``state`` dict with two keys added: ``"epoch"``
+    (the checkpoint's epoch) and ``"rng"`` (for ``restore_rng``); with no checkpoint yet it
+    starts afresh and returns None.
+    ``log(row: dict)``: append one row to metrics.csv and metrics.jsonl (flushed at once; the
+    first row fixes the columns). ``rows() -> list[dict]`` reads them back (JSON floats
+    round-trip exactly).
+    ``checkpoint(state: dict, *, epoch: int, generators=()) -> Path``: torch.save of ``state``
+    (tensors, state_dicts, numbers) plus the RNG states (Python, NumPy, torch CPU/CUDA, and
+    each torch.Generator in ``generators``), the epoch and the metric-row count, to a temporary
+    file then os.replace, so a crash leaves the previous checkpoint whole.
+    ``check_finite(name, value, *, epoch)``: the guard below, naming this run's checkpoint.
+    Attributes: ``out``, ``config_path``, ``checkpoint_path``, ``metrics`` (a MetricsLog),
+    ``last_checkpoint_epoch``.
+``restore_rng(state, generators=())``: put back the RNG states saved with a checkpoint
+    (pass the dict ``start()`` returned); with it a resumed CPU run is bit-identical to an
+    uninterrupted one. ``rng_state(generators=()) -> dict`` captures them.
+``MetricsLog(folder, name="metrics")``: the CSV + JSONL pair on its own: ``append(row)``,
+    ``rows()``, ``truncate(count)``, ``count``, ``csv_path``, ``jsonl_path``.
 ``config_dict(config) -> dict``: a dataclass as JSON-able values (Fraction -> "a/b",
     torch.dtype -> "float64", Path -> str, tuples -> lists).
 ``environment(device=None) -> dict``: Python, platform, numpy, torch, seli versions, thread
     count, the device's name. Written into config.json beside the config.
-``check_finite(name, value, *, epoch, checkpoint=None)``: raise ``NonFiniteError`` (naming
-    the quantity, the epoch and the last good checkpoint, which is left untouched) when
-    ``value`` holds a NaN or inf. Trainers call it before every checkpoint and every logged row.
+``check_finite(name, value, *, epoch, checkpoint=None)``: when ``value`` (number, array,
+    tensor) holds a NaN or inf, raise ``NonFiniteError`` (a RuntimeError; a CLI prints it as
+    one line and exits 1) naming the quantity, the epoch and the last good checkpoint, which
+    is left untouched. Trainers call it before every checkpoint and every logged row.
 ``log_epochs(total, per_decade=20) -> list[int]``: epochs 0..total evenly spaced on a log
     axis, for metrics at log-spaced epochs.
-``Progress(total, *, initial=0, desc="", unit="epoch", enabled=True)``: a tqdm bar with ETA,
+``Progress(total, *, initial=0, desc="", unit="epoch", enabled=True, file=None)``: a tqdm bar with ETA,
     for the CLI to build and pass to a trainer as ``progress=``; trainers only call it,
     ``progress(done, **postfix)``, and never print. ``Progress.close()`` ends the bar.
 
@@ -176,8 +189,9 @@ def restore_rng(state: dict, generators: Iterable = ()) -> None:
 # --------------------------------------------------------------------------- guard
 
 
-def check_finite(name: str, value, *, epoch: int, checkpoint: Path | str | None = None) -> None:
-    """Raise NonFiniteError when `value` (number, array or tensor) holds NaN or inf."""
+def check_finite(name: str, value, *, epoch: int, checkpoint: Path | str | None = None,
+                 hint: str = "Lower the learning rate or use float64.") -> None:
+    """Raise NonFiniteError when `value` (number, array or tensor) holds NaN or inf; `hint` is the fix."""
     try:
         import torch
 
@@ -197,7 +211,7 @@ def check_finite(name: str, value, *, epoch: int, checkpoint: Path | str | None 
     )
     raise NonFiniteError(
         f"{name} became {arr.ravel()[bad[0]]} at epoch {epoch}{where}; training stopped and "
-        f"{kept}. Lower the learning rate or use float64."
+        f"{kept}. {hint}"
     )
 
 
@@ -414,8 +428,8 @@ class RunDir:
         self.last_checkpoint_epoch = int(epoch)
         return self.checkpoint_path
 
-    def check_finite(self, name: str, value, *, epoch: int) -> None:
-        check_finite(name, value, epoch=epoch, checkpoint=self.checkpoint_path)
+    def check_finite(self, name: str, value, *, epoch: int, **kw) -> None:
+        check_finite(name, value, epoch=epoch, checkpoint=self.checkpoint_path, **kw)
 
 
 def log_epochs(total: int, per_decade: int = 20) -> list[int]:

@@ -13,6 +13,11 @@ batch 4 most plausibly used; "sum" is the batch's part of Eqn (1)'s sum, which m
 step `batch_size` times longer (lr 0.4 with "sum" is lr 1.6 with "mean"). The ridge term is
 applied as PyTorch's weight decay: each step decays all of W and H by lr * lam.
 
+The paper does not state d. The default d = 16 shows the figure's trends within 1e5 epochs;
+d = k - 1 or d = k also approach SELI rather than ETF, but from further away (their early,
+large-norm iterates fix a direction that the log-rate implicit bias corrects only slowly), and
+d = 64 gets closer still at four times the arithmetic. Entries start as N(0, init_scale^2/d).
+
 Many runs (R values x seeds x learning rates) advance together: see `ufm_engines` for the
 three engines and `train_ufm` for the loop, its metrics (at log-spaced epochs, from
 `seli_exact.metrics`), checkpoints and resume (through `training.runio`).
@@ -56,7 +61,7 @@ class UFMConfig:
     rho: Fraction = Fraction(1, 2)               # minority fraction of (R, rho)-STEP
     n_target: int = 400                          # n_min chosen so that n is closest to this
     n_min: int | None = None                     # or fix n_min for every R (overrides n_target)
-    d: int | None = None                         # feature dimension, >= k-1; None: d = k
+    d: int = 16                                  # feature dimension, >= k-1 (see below)
     seeds: tuple = (0, 1, 2)                     # one run per seed (init and batch order)
     lrs: tuple = (0.4,)                          # learning rates; each is a run of its own
     optimizer: str = "sgd"                       # "sgd" (shuffled mini-batches) or "gd" (full batch)
@@ -71,6 +76,7 @@ class UFMConfig:
     device: str = "cpu"                          # "cpu" or "cuda"
     engine: str = "auto"                         # "auto": kernel on cpu (torch without a compiler)
     threads: int = 0                             # kernel threads; 0: torch.get_num_threads()
+    cuda_graphs: bool = False                    # torch engine on cuda: replay each epoch as a CUDA graph
 
     def __post_init__(self):
         s = object.__setattr__
@@ -83,7 +89,7 @@ class UFMConfig:
         s(self, "n_target", whole("n_target", self.n_target, minimum=2, fix="Try 400."))
         if self.n_min is not None:
             s(self, "n_min", whole("n_min", self.n_min, minimum=1, fix="Try 5."))
-        d = self.k if self.d is None else whole("d", self.d, minimum=1, fix="")
+        d = whole("d", self.d, minimum=1, fix="Try 16.")
         if d < self.k - 1:
             raise SeliInputError(
                 f"`d` must be at least k-1 = {self.k - 1} (Section 2 assumes d >= k-1); got "
@@ -120,12 +126,14 @@ class UFMConfig:
         s(self, "checkpoint_every",
           whole("checkpoint_every", self.checkpoint_every, minimum=1, fix="Try 1000."))
         s(self, "threads", whole("threads", self.threads, minimum=0, fix="0 means all of torch's threads."))
+        for R in self.R:  # Definition 1's conditions (R >= 1, rho k whole, R n_min whole)
+            ufm_counts(self.k, R, self.rho, self.n_target, self.n_min)
+        if not isinstance(self.cuda_graphs, bool):
+            raise SeliInputError(f"`cuda_graphs` must be True or False; got {self.cuda_graphs!r}.")
         if self.device == "cuda" and self.engine == "kernel":
             raise SeliInputError(
                 "`engine` kernel runs on the CPU only; got device=cuda. Use --engine torch or auto."
             )
-        if self.optimizer == "gd" and self.engine == "torch" and self.device == "cpu":
-            pass  # allowed, just slow: one step of all n examples per epoch
 
 
 def _choice(name: str, value, options) -> None:
@@ -234,7 +242,7 @@ def make_engine(cfg: UFMConfig, runs: list[Run], rows: int):
             )
         return KernelEngine(batch, threads=cfg.threads or torch.get_num_threads())
     if name == "torch":
-        return TorchEngine(batch, cfg.device, torch_dtype(cfg.dtype))
+        return TorchEngine(batch, cfg.device, torch_dtype(cfg.dtype), cuda_graphs=cfg.cuda_graphs)
     return AutogradEngine(batch, cfg.device, torch_dtype(cfg.dtype))
 
 
@@ -244,8 +252,8 @@ def make_engine(cfg: UFMConfig, runs: list[Run], rows: int):
 def evaluate(Wt, Ht, runs: list[Run], cfg: UFMConfig, epoch: int) -> list[dict]:
     """One metrics row per run: loss, error, norms, distances to SELI and ETF (Sec. 5).
 
-    loss is the mean cross-entropy over the n examples (plus the ridge term when lam > 0),
-    error the fraction misclassified; runs with equal counts are measured in one batched call
+    loss is (1)'s objective divided by n: the mean cross-entropy over the n examples plus
+    lam (||W||^2 + ||H||^2) / (2n); error is the fraction misclassified; norms are Frobenius; runs with equal counts are measured in one batched call
     of `seli_exact.metrics.distances` (the one metric implementation).
     """
     import torch
@@ -322,7 +330,7 @@ def train_ufm(cfg: UFMConfig, out=None, *, resume: bool = False,
     .jsonl, a checkpoint every cfg.checkpoint_every epochs, and `resume=True` continues from
     the last checkpoint bit-identically on the CPU. `progress(epoch_done, **info)` is called
     as epochs complete (the CLI passes a `runio.Progress`). `stop_after` ends the call after
-    that many epochs of this session (an interruption, for tests), without finishing.
+    that many epochs of this call (an interruption, for tests), without finishing.
     A NaN or inf raises `runio.NonFiniteError` and leaves the last good checkpoint in place.
     """
     import torch
@@ -330,7 +338,9 @@ def train_ufm(cfg: UFMConfig, out=None, *, resume: bool = False,
     runs = make_runs(cfg)
     Wt, Ht = init_state(cfg, runs)
     engine = make_engine(cfg, runs, Ht.shape[1])
-    rd = runio.RunDir(out, cfg, device=cfg.device, resume=resume) if out is not None else None
+    # threads only split runs between CPU threads; results do not depend on them
+    rd = (runio.RunDir(out, cfg, device=cfg.device, resume=resume, resumable=("threads",))
+          if out is not None else None)
     rows: list[dict] = []
     e = 0
     if rd is not None:

@@ -13,8 +13,10 @@ ridge-regularized (1) when lam > 0 and the unregularized CE of Fig 4 when lam = 
 - "kernel": one compiled C loop per group of runs (see `_ufm_kernel`), runs split over threads.
   CPU only; the fastest by far, since a step is a few hundred flops.
 - "torch": the runs batched into (runs, ...) tensors with the gradients written out (no
-  autograd), one epoch = a few small ops per step for all runs at once. Works on cpu and cuda;
-  on cuda each epoch's steps are captured once in a CUDA graph and replayed.
+  autograd): 7 small ops per step for all runs at once (gather, bmm, softmax, addcmul, bmm,
+  baddbmm_, scatter_add_), with the epoch's indices, labels and weights prepared in bulk. Works on cpu and cuda;
+  on cuda, with cuda_graphs=True, an epoch's steps are captured once in a CUDA graph and
+  replayed (opt-in: not yet measured on a GPU).
 - "autograd": the plain PyTorch loop, one run at a time, torch.optim.SGD and loss.backward()
   per step. The reference the others are tested against, and the benchmark's baseline.
 
@@ -24,6 +26,7 @@ padding row the batched engine points empty batch slots at. W = Wt^T, H = Ht[:n]
 
 from __future__ import annotations
 
+import contextlib
 import math
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,34 +48,55 @@ def _mix64(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def epoch_permutation(seeds, epoch: int, n) -> np.ndarray:
+def epoch_permutation(seeds, epoch, n) -> np.ndarray:
     """The batch order of one epoch for each run: a Fisher-Yates shuffle of 0..n_r-1.
 
     Counter-based, so the order is a pure function of (seed, epoch): resuming needs no
     generator state and every engine, in C or NumPy, visits the same batches. Returns
-    (runs, max n) int64, each row's first n_r entries a permutation (the rest -1).
+    (runs, max n) int64, each row's first n_r entries a permutation (the rest -1); with an
+    array of epochs, (epochs, runs, max n).
 
     >>> epoch_permutation([0], 0, [6]).tolist()
     [[2, 5, 1, 3, 0, 4]]
     """
     seeds = np.asarray(seeds, dtype=np.uint64).reshape(-1)
     n = np.broadcast_to(np.asarray(n, dtype=np.int64), seeds.shape)
+    epochs = np.asarray(epoch, dtype=np.uint64)
+    E = epochs.reshape(-1)
     n_max = int(n.max()) if n.size else 0
     with np.errstate(over="ignore"):
-        base = _mix64(_mix64(seeds) ^ np.uint64(epoch))  # (runs,)
+        base = _mix64(_mix64(seeds)[None, :] ^ E[:, None]).reshape(-1)  # (E * runs,)
         i = np.arange(n_max, dtype=np.uint64)
-        r = _mix64(base[:, None] + i[None, :]) >> np.uint64(32)  # (runs, n_max)
+        r = _mix64(base[:, None] + i[None, :]) >> np.uint64(32)  # (E * runs, n_max)
         j = ((r * (i + np.uint64(1))[None, :]) >> np.uint64(32)).astype(np.int64)
-    perm = np.tile(np.arange(n_max, dtype=np.int64), (seeds.size, 1))
-    rows = np.arange(seeds.size)
+    nn = np.tile(n, E.size)  # (E * runs,)
+    perm = np.tile(np.arange(n_max, dtype=np.int64), (nn.size, 1))
+    rows = np.arange(nn.size)
     for t in range(n_max - 1, 0, -1):
-        live = rows[t < n]
+        live = rows[t < nn] if t >= n.min() else rows
         jt = j[live, t]
         a = perm[live, t].copy()
         perm[live, t] = perm[live, jt]
         perm[live, jt] = a
-    perm[np.arange(n_max)[None, :] >= n[:, None]] = -1
-    return perm
+    perm[np.arange(n_max)[None, :] >= nn[:, None]] = -1
+    if epochs.ndim == 0:
+        return perm.reshape(seeds.size, n_max)
+    return perm.reshape(E.size, seeds.size, n_max)
+
+
+@contextlib.contextmanager
+def one_cpu_thread(device):
+    """Run tiny CPU ops on one thread (restored after): intra-op threads only add sync cost
+    for tensors of a few dozen entries, and on a loaded machine make each op ~30x slower."""
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class Batch:
@@ -156,8 +180,9 @@ class KernelEngine:
 
 class TorchEngine:
     name = "torch"
+    CHUNK = 64  # epochs whose batch schedule is built and uploaded at once
 
-    def __init__(self, batch: Batch, device, dtype, *, cuda_graphs: bool = True):
+    def __init__(self, batch: Batch, device, dtype, *, cuda_graphs: bool = False):
         self.b = batch
         self.device = torch.device(device)
         self.dtype = dtype
@@ -168,86 +193,112 @@ class TorchEngine:
         self.S = max(math.ceil(int(batch.n[r]) / batch.batch_for(r)) for r in range(runs))
         y = torch.as_tensor(batch.y, device=self.device)
         self.Yoh = torch.nn.functional.one_hot(y, k).to(dtype)  # (runs, rows, k)
-        self.lr = torch.as_tensor(batch.lr, dtype=dtype, device=self.device).view(runs, 1, 1)
+        self.lr = torch.as_tensor(batch.lr, dtype=dtype, device=self.device)  # (runs,)
+        self.d = None
         self.use_graphs = cuda_graphs and self.device.type == "cuda"
         self._graph = None
 
-    def _schedule(self, epoch: int):
-        """(S, runs, B) row indices (padding row for empty slots) and weights, for one epoch."""
-        b, runs = self.b, self.b.n.size
+    def _schedule(self, e0: int, e1: int):
+        """Row indices (E, S, runs, B) (the padding row for empty slots), weights (E, S, runs,
+        B) and step flags (E, S, runs) for epochs e0..e1-1, built with whole-array operations."""
+        b, runs, E = self.b, self.b.n.size, e1 - e0
+        n_max = b.rows - 1
         if b.full_batch:
-            perm = np.tile(np.arange(b.rows - 1), (runs, 1))
-            perm[np.arange(b.rows - 1)[None, :] >= b.n[:, None]] = -1
+            perm = np.tile(np.arange(n_max), (E, runs, 1))
+            perm[..., np.arange(n_max)[None, :] >= b.n[:, None]] = -1
+            Bv = b.n.copy()  # one batch of all n_r
         else:
-            perm = epoch_permutation(b.seeds, epoch, b.n)
-        ix = np.full((runs, self.S * self.B), b.rows - 1, dtype=np.int64)
-        w = np.zeros((runs, self.S * self.B))
-        for r in range(runs):
-            nr, Br = int(b.n[r]), b.batch_for(r)
-            steps = math.ceil(nr / Br)
-            for s in range(steps):
-                chunk = perm[r, s * Br:min(nr, (s + 1) * Br)]
-                ix[r, s * self.B:s * self.B + chunk.size] = chunk
-                w[r, s * self.B:s * self.B + chunk.size] = 1.0 / chunk.size if b.mean else 1.0
-        ix = ix.reshape(runs, self.S, self.B).transpose(1, 0, 2)
-        w = w.reshape(runs, self.S, self.B).transpose(1, 0, 2)
-        active = (w.sum(axis=2) > 0).astype(np.float64)  # (S, runs)
-        return ix, w, active
+            perm = epoch_permutation(b.seeds, np.arange(e0, e1), b.n)  # (E, runs, n_max)
+            Bv = np.full(runs, b.batch_size)
+        slots = self.S * self.B  # flat slot p = s * B + j; for GD S = 1 and p < n_r
+        ix = np.full((E, runs, slots), n_max, dtype=np.int64)
+        ix[..., :n_max] = np.where(perm >= 0, perm, n_max)
+        p = np.arange(slots)[None, :]
+        valid = p < b.n[:, None]  # (runs, slots)
+        step_of = p // Bv[:, None]
+        size = np.clip(b.n[:, None] - step_of * Bv[:, None], 0, Bv[:, None])  # batch size
+        w = np.where(valid, 1.0 / np.maximum(size, 1) if b.mean else 1.0, 0.0)  # (runs, slots)
+        w = np.repeat(w[None], E, axis=0)  # (E, runs, slots)
+        ix = ix.reshape(E, runs, self.S, self.B).transpose(0, 2, 1, 3)
+        w = w.reshape(E, runs, self.S, self.B).transpose(0, 2, 1, 3)
+        active = (w.sum(axis=3) > 0).astype(np.float64)  # (E, S, runs)
+        return np.ascontiguousarray(ix), np.ascontiguousarray(w), active
 
-    def _step(self, Wt, Ht, ix, w, act):
-        # ix (runs, B) rows; w (runs, B, 1) weights; act (runs, 1, 1) 1 if the run has this step
-        runs, _, d = Ht.shape
-        ixe = ix.unsqueeze(-1).expand(runs, self.B, d)
+    def _inputs(self, c0: int, c1: int):
+        """Per-step tensors for epochs c0..c1-1, each with leading axes (E, S):
+        ixe (runs, B, d) row indices expanded for gather/scatter; Yneg = lr w e_y and
+        wl = -lr w (runs, B, k | 1), so that G = P wl + Yneg = -lr w (softmax - e_y);
+        f = 1 - lr lam [run takes this step] (runs, 1, 1), the weight decay factor."""
+        ix, w, act = self._schedule(c0, c1)  # (E, S, runs, B), same, (E, S, runs)
+        runs, d = self.b.n.size, self.d
+        dev, dt = self.device, self.dtype
+        ix = torch.as_tensor(ix, device=dev)
+        w = torch.as_tensor(w, dtype=dt, device=dev).unsqueeze(-1)  # (E, S, runs, B, 1)
+        lr = self.lr.view(1, 1, runs, 1, 1)
+        wl = -lr * w
+        r_idx = torch.arange(runs, device=dev).view(1, 1, runs, 1)
+        Yneg = -self.Yoh[r_idx, ix] * wl  # (E, S, runs, B, k)
+        ixe = ix.unsqueeze(-1).expand(*ix.shape, d).contiguous()
+        act = torch.as_tensor(act, dtype=dt, device=dev)[..., None, None]  # (E, S, runs, 1, 1)
+        f = 1 - lr * self.b.lam * act if self.b.lam != 0.0 else None  # (E, S, runs, 1, 1)
+        return ixe, Yneg, wl, f
+
+    def _step(self, Wt, Ht, ixe, Yneg, wl, f):
         Hb = torch.gather(Ht, 1, ixe)  # (runs, B, d)
         P = torch.softmax(torch.bmm(Hb, Wt.transpose(1, 2)), dim=-1)  # (runs, B, k)
-        Yb = torch.gather(self.Yoh, 1, ix.unsqueeze(-1).expand(runs, self.B, self.k))
-        G = (P - Yb) * w  # (runs, B, k)
-        gW = torch.bmm(G.transpose(1, 2), Hb)  # (runs, k, d)
-        gH = torch.bmm(G, Wt)  # (runs, B, d)
-        if self.b.lam != 0.0:
-            # weight decay on all of W and H, only for runs that take this step
-            Ht.mul_(1 - self.lr * self.b.lam * act)
-            gW = gW + self.b.lam * act * Wt
-        Wt.sub_(self.lr * gW)
-        Ht.scatter_add_(1, ixe, gH.mul_(-self.lr))
+        G = torch.addcmul(Yneg, P, wl)  # -lr w (softmax - e_y), (runs, B, k)
+        gH = torch.bmm(G, Wt)  # -lr (W g_i) with the W before this step, (runs, B, d)
+        if f is not None:  # weight decay on all of W and H for runs that take this step
+            Wt.mul_(f)
+            Ht.mul_(f)
+        Wt.baddbmm_(G.transpose(1, 2), Hb)  # W - lr sum_i g_i h_i^T  (as Wt: (runs, k, d))
+        Ht.scatter_add_(1, ixe, gH)
 
     def advance(self, Wt, Ht, e0: int, e1: int) -> int:
-        for e in range(e0, e1):
-            ix, w, act = self._schedule(e)
-            ix = torch.as_tensor(ix, device=self.device)
-            w = torch.as_tensor(w, dtype=self.dtype, device=self.device).unsqueeze(-1)
-            act = torch.as_tensor(act, dtype=self.dtype, device=self.device)[..., None, None]
-            if self.use_graphs:
-                self._replay(Wt, Ht, ix, w, act)
-            else:
-                for s in range(self.S):
-                    self._step(Wt, Ht, ix[s], w[s], act[s])
+        with one_cpu_thread(self.device):
+            return self._advance(Wt, Ht, e0, e1)
+
+    def _advance(self, Wt, Ht, e0: int, e1: int) -> int:
+        self.d = Wt.shape[-1]
+        for c0 in range(e0, e1, self.CHUNK):
+            c1 = min(e1, c0 + self.CHUNK)
+            ixe, Yneg, wl, f = self._inputs(c0, c1)
+            for q in range(c1 - c0):
+                epoch = (ixe[q], Yneg[q], wl[q], None if f is None else f[q])
+                if self.use_graphs:
+                    self._replay(Wt, Ht, epoch)
+                else:
+                    for s in range(self.S):
+                        self._step(Wt, Ht, *(None if x is None else x[s] for x in epoch))
             if not bool(torch.isfinite(Wt).all()):
-                return e
+                return c1 - 1  # detected at the end of this chunk of epochs
         return -1
 
-    def _replay(self, Wt, Ht, ix, w, act):
+    def _replay(self, Wt, Ht, epoch):
         if self._graph is None or self._graph[0] is not Wt or self._graph[1] is not Ht:
-            static = (ix.clone(), w.clone(), act.clone())
+            static = tuple(None if x is None else x.clone() for x in epoch)
+
+            def run_epoch():
+                for s in range(self.S):
+                    self._step(Wt, Ht, *(None if x is None else x[s] for x in static))
+
             stream = torch.cuda.Stream()
             stream.wait_stream(torch.cuda.current_stream())
             W0, H0 = Wt.clone(), Ht.clone()
             with torch.cuda.stream(stream):  # warm-up outside the graph, then undo it
-                for s in range(self.S):
-                    self._step(Wt, Ht, static[0][s], static[1][s], static[2][s])
+                run_epoch()
             torch.cuda.current_stream().wait_stream(stream)
             Wt.copy_(W0)
             Ht.copy_(H0)
             graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(graph):
-                for s in range(self.S):
-                    self._step(Wt, Ht, static[0][s], static[1][s], static[2][s])
+                run_epoch()
             self._graph = (Wt, Ht, graph, static)
-            # capture recorded but did not run the epoch: fall through to replay
+            # capture recorded the epoch but did not run it: the replay below does
         _, _, graph, static = self._graph
-        static[0].copy_(ix)
-        static[1].copy_(w)
-        static[2].copy_(act)
+        for dst, src in zip(static, epoch):
+            if dst is not None:
+                dst.copy_(src)
         graph.replay()
 
     def close(self):
@@ -268,6 +319,10 @@ class AutogradEngine:
         self.dtype = dtype
 
     def advance(self, Wt, Ht, e0: int, e1: int) -> int:
+        with one_cpu_thread(self.device):
+            return self._advance(Wt, Ht, e0, e1)
+
+    def _advance(self, Wt, Ht, e0: int, e1: int) -> int:
         b = self.b
         bad = -1
         for r in range(b.n.size):

@@ -19,7 +19,6 @@ from proofs_check.verdict import Status, Verdict
 from seli_exact import default_rtol, arithmetic, from_counts, sel_svd, step
 from seli_exact.regpath import (
     gd_ufm,
-    linear_scale,
     linear_solution,
     linear_stationarity,
     min_margin,
@@ -96,14 +95,15 @@ def check_prop1(profile: str) -> Verdict:
 
 def alpha_prime_paper(alpha, k):
     """alpha' = k / (exp(alpha) + k - 1), as printed in the proof of Proposition 1."""
-    return k / (sympy.exp(alpha) + k - 1) if isinstance(alpha, sympy.Basic) else \
-        k / (mpmath.exp(alpha) + k - 1)
+    if isinstance(alpha, sympy.Basic):
+        return k / (sympy.exp(alpha) + k - 1)
+    return k / (alpha.context.exp(alpha) + k - 1)  # in the mpmath context alpha lives in
 
 
 def judge_lemmaA1v(alpha_prime, ks=(2, 3, 4, 7), alphas=("0.01", "1", "5", "30"),
                    counts_list=None) -> Verdict:
     """grad L(alpha Zhat) + alpha'(alpha, k) Zhat = 0: symbolically per class for each k (alpha a
-    positive symbol), and at 50 digits on the full n columns of several count vectors."""
+    positive symbol), and at 80 digits on the full n columns of several count vectors."""
     a = sympy.Symbol("alpha", positive=True)
     instances, worst = 0, 0.0
     for k in ks:
@@ -123,7 +123,7 @@ def judge_lemmaA1v(alpha_prime, ks=(2, 3, 4, 7), alphas=("0.01", "1", "5", "30")
                                        evidence={"k": k, "class": c, "entry": j, "residual": str(expr)})
     counts_list = counts_list or [PAPER, from_counts([7, 3, 1])]
     ctx = mpmath.MPContext()
-    ctx.dps = 50
+    ctx.dps = 80  # softmax - e_c cancels ~alpha / ln 10 digits; 80 leave > 40 at alpha = 30
     for counts in counts_list:
         k, y = counts.k, counts.labels()
         for s in alphas:
@@ -143,7 +143,7 @@ def judge_lemmaA1v(alpha_prime, ks=(2, 3, 4, 7), alphas=("0.01", "1", "5", "30")
                                evidence={"counts": list(counts.counts), "alpha": s,
                                          "relative_residual": float(res)})
     return Verdict("lemmaA1v", Status.VERIFIED, instances, worst,
-                   evidence={"symbolic_k": list(ks), "alphas": list(alphas), "dps": 50})
+                   evidence={"symbolic_k": list(ks), "alphas": list(alphas), "dps": ctx.dps})
 
 
 @claim("lemmaA1v", "Lemma A.1 (v), proof of Proposition 1",
@@ -360,6 +360,9 @@ def judge_no_minority_collapse(finite: list[dict], vanishing: list[dict]) -> Ver
         return Verdict("no_minority_collapse", Status.REFUTED, len(finite) + len(vanishing),
                        float(steps.min()) if len(steps) else None, "margin",
                        {"reason": "minority cosine does not grow with R", **grow})
+    # for comparison only (not judged): the lam -> 0 limit, Eq. (4) with k = 4 at the same R
+    grow["seli_formula_4"] = [(-2 + math.sqrt((R + 1) / 2)) / (4 - 2 + math.sqrt((R + 1) / 2))
+                              for R in grow["R"]]
     return Verdict("no_minority_collapse", Status.VERIFIED, len(finite) + len(vanishing),
                    float(min(worst, steps.min())), "margin", {"finite_R": ev, "vanishing_lam": grow})
 
@@ -375,8 +378,8 @@ def _minority_inputs(profile: str):
             finite.append({"name": f"R={R}", "lam": lam, "minority_cosine": m.minority_cosine})
     vanishing = []
     for R in (1, 2, 10, 100, 1000) + (() if profile == "quick" else (10**4, 10**5)):
-        m = path_metrics(solve_regpath_point(step(4, R, "1/2", 5), 1e-8))
-        vanishing.append({"R": R, "minority_cosine": m.minority_cosine if R > 1 else -1 / 3})
+        G_W = solve_regpath_point(step(4, R, "1/2", 5), 1e-8).grams()[0]
+        vanishing.append({"R": R, "minority_cosine": float(G_W[2, 3] / math.sqrt(G_W[2, 2] * G_W[3, 3]))})
     return finite, vanishing
 
 

@@ -2,7 +2,8 @@
 
 Public names:
   reduction   one_hot, class_sel, centred_basis, reduced_objective, full_objective, certify
-  solver      RegPathPoint, solve_regpath_point, solve_regpath, kkt_residual
+  solver      RegPathPoint, solve_regpath_point, solve_regpath, solve_reduced, kkt_residual
+  reference   reference_solution (mpmath-polished, in seli_exact.regpath.reference)
   path        PathMetrics, path_metrics, min_margin, direction_error, minority_cosine
   ufm_gd      GDResult, gd_ufm, ufm_objective_and_grad      (gradient descent on (1))
   linear      linear_scale, linear_solution, linear_stationarity, ce_gradient   (Sec. 4.4)
@@ -20,13 +21,13 @@ from .reduction import (
     one_hot,
     reduced_objective,
 )
-from .solver import RegPathPoint, kkt_residual, solve_regpath, solve_regpath_point
+from .solver import RegPathPoint, kkt_residual, solve_reduced, solve_regpath, solve_regpath_point
 from .ufm_gd import GDResult, gd_ufm, ufm_objective_and_grad
 
 __all__ = [
     "parse_lambdas", "ce_gradient", "linear_scale", "linear_solution", "linear_stationarity",
     "PathMetrics", "direction_error", "min_margin", "minority_cosine", "path_metrics",
     "centred_basis", "certify", "class_sel", "full_objective", "one_hot", "reduced_objective",
-    "RegPathPoint", "kkt_residual", "solve_regpath", "solve_regpath_point",
+    "RegPathPoint", "kkt_residual", "solve_reduced", "solve_regpath", "solve_regpath_point",
     "GDResult", "gd_ufm", "ufm_objective_and_grad",
 ]

@@ -21,7 +21,6 @@ from scipy.optimize import brentq
 
 from ..counts import ClassCounts
 from ..sel import sel_matrix
-from .reduction import one_hot
 
 
 def linear_scale(k: int, lam: float) -> float:
@@ -39,9 +38,10 @@ def ce_gradient(Z, counts: ClassCounts) -> np.ndarray:
     Z = np.asarray(Z, dtype=float)
     E = np.exp(Z - Z.max(axis=0)[None, :])
     S = E / E.sum(axis=0)[None, :]
-    Y = one_hot(counts).astype(bool)
-    G = np.where(Y, 0.0, S)
-    G[Y] = -G.sum(axis=0)
+    y, cols = counts.labels(), np.arange(Z.shape[1])
+    G = S.copy()
+    G[y, cols] = 0.0
+    G[y, cols] = -G.sum(axis=0)
     return G
 
 

@@ -136,15 +136,15 @@ def dual_value(G_scaled: np.ndarray, counts: ClassCounts) -> float:
 def certify(M: np.ndarray, counts: ClassCounts, lam, dps: int = 40) -> dict:
     """Primal F(M), dual value at the scaled gradient point, and the gap, in mpmath at `dps` digits.
 
-    M is taken exactly as the float64 matrix given; every quantity after it is computed with
+    M (a float64 array, or an mpmath matrix) is taken exactly as given; every quantity after it is computed with
     `dps` digits, so gap = F(M) - Dual >= F(M) - min (7) up to ~10^-dps relative error.
     """
     ctx = mpmath.MPContext()
     ctx.dps = dps
     k = counts.k
     n = [ctx.mpf(int(v)) for v in counts.counts]
-    lam_mp = ctx.mpf(lam) if not isinstance(lam, str) else ctx.mpf(lam)
-    Mm = ctx.matrix([[ctx.mpf(float(M[i, j])) for j in range(k)] for i in range(k)])
+    lam_mp = ctx.mpf(lam)
+    Mm = ctx.matrix([[ctx.mpf(M[i, j]) for j in range(k)] for i in range(k)])  # float or mpf
     ce, g = [], ctx.matrix(k, k)
     for c in range(k):
         u = [Mm[j, c] - Mm[c, c] for j in range(k)]

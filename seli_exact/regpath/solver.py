@@ -12,11 +12,15 @@ softmax(m_c), positive definite on 1^perp. So F is smooth and strictly convex ne
 solution and damped Newton converges quadratically from the SEL start X0 = alpha Q^T, where
 alpha minimizes F(alpha P) in closed form: e^alpha = (k-1)(n/(lam ||Zhat||_*) - 1).
 
-Special cases: lam >= ||Zhat||_2 = sigma_max gives M = 0 (grad L(0) = -Zhat, so 0 is optimal);
-if Newton meets a rank-deficient solution (singular values of B collapsing) it hands over to
-accelerated proximal gradient on A = M D^{1/2} (singular-value soft-thresholding), which handles
-any rank but converges slowly when lam is small. Either way the reported gap is the certificate
-of reduction.certify, evaluated at the returned M.
+Special cases: lam >= ||Zhat||_2 = sigma_max gives M = 0 (grad L(0) = -Zhat, so 0 is optimal).
+When the solution has rank below k-1 (lam of the order of the smaller singular values of Zhat,
+i.e. lam >~ sqrt(n_min) for STEP; never on the paper's range for n_min >= 2), Newton sees a
+singular value of B collapse and hands over to accelerated proximal gradient on A = M D^{1/2}
+(singular-value soft-thresholding, exact zeros), which reveals the rank; Newton on the factored
+problem (1) at that rank (Levenberg-damped, pseudo-inverse across the rotation gauge) then
+usually certifies to ~1e-13, else proximal gradient continues (slower: seconds, gaps ~1e-12).
+Whatever the route (`method`), the reported gap is the certificate of reduction.certify at the
+returned M.
 
 >>> from seli_exact.counts import step
 >>> p = solve_regpath_point(step(4, 10, "1/2", 5), 1e-2)
@@ -43,7 +47,7 @@ from .reduction import (
     reduced_objective,
 )
 
-# Singular values of B below this fraction of the largest count as rank-deficient (Newton hands over).
+# Singular values below this fraction of the largest count as zero (rank; Newton hands over).
 _RANK_FLOOR = 1e-9
 
 
@@ -52,8 +56,8 @@ class RegPathPoint:
     """The solution M (k, k) of the reduced (7) at one lam, with its certificate.
 
     Z_lam = M Y (column i is m_{y_i}); `duality_gap` = F(M) - Dual(scaled gradient point) >= 0
-    bounds the suboptimality of M Y in the full problem (7); `kkt_residual` is the relative
-    proximal-gradient residual ||A - prox(A - grad f(A))||_F / ||A||_F, A = M D^{1/2}.
+    bounds the suboptimality of M Y in the full problem (7); `kkt_residual` is the distance of
+    -grad L / lam from the subdifferential of the nuclear norm (see kkt_residual()).
     """
 
     counts: ClassCounts
@@ -65,7 +69,7 @@ class RegPathPoint:
     relative_gap: float
     kkt_residual: float
     iterations: int
-    method: str  # "newton", "prox-gradient" or "zero"
+    method: str  # "newton", "factored-newton", "prox-gradient" or "zero"
     rank: int
     certificate: dict = field(default_factory=dict, repr=False)
 
@@ -166,7 +170,7 @@ class _Reduced:
         return value, grad, Hess, s
 
 
-def _newton(counts: ClassCounts, lam: float, X0, max_iter: int = 80):
+def _newton(counts: ClassCounts, lam: float, X0, max_iter: int = 50):
     f = _Reduced(counts, lam)
     X = X0.copy()
     F, g, Hs, s = f.derivatives(X)
@@ -250,6 +254,70 @@ def _prox_gradient(counts: ClassCounts, lam: float, M0, max_iter: int = 20000, r
     return A / root[None, :], it
 
 
+def _factored_derivatives(W, Hb, counts: ClassCounts, lam: float):
+    """Value, gradient and Hessian of f(W, Hb) = sum_c n_c CE(a_c / sqrt(n_c); c)
+    + lam (||W||_F^2 + ||Hb||_F^2) / 2 with A = W^T Hb, W and Hb (r, k).
+
+    This is (1) on the k x k reduction (Hb = H D^{1/2}); min over factorizations of the
+    regularizer is ||A||_*, so its minimum is that of (R) whenever r >= rank of the solution.
+    """
+    r, k = W.shape
+    root = np.sqrt(np.asarray(counts.counts, dtype=float))
+    A = W.T @ Hb
+    ce, S, q = ce_columns(A / root[None, :])
+    n = root * root
+    value = float(n @ ce + lam * ((W * W).sum() + (Hb * Hb).sum()) / 2)
+    G = S - np.eye(k)
+    G[np.arange(k), np.arange(k)] = -q
+    Gt = G * root[None, :]  # grad of the loss in A
+    gW = Hb @ Gt.T + lam * W
+    gH = W @ Gt + lam * Hb
+    Hc = np.einsum("jc,ic->cij", -S, S)  # (k, k, k): -s s^T per class c
+    for c in range(k):
+        Hc[c][np.diag_indices(k)] += S[:, c]
+        Hc[c, c, c] = S[c, c] * q[c]
+    N = 2 * r * k
+    basis = np.eye(N).reshape(N, 2, r, k)
+    dW, dH = basis[:, 0], basis[:, 1]  # (N, r, k)
+    dA = np.einsum("Nak,al->Nkl", dW, Hb) + np.einsum("ak,Nal->Nkl", W, dH)  # (N, k, k)
+    dGt = np.einsum("cij,Njc->Nic", Hc, dA)  # column c: H_c dA_c (the sqrt(n_c) cancel)
+    hW = (np.einsum("Nal,kl->Nak", dH, Gt) + np.einsum("al,Nkl->Nak", Hb, dGt) + lam * dW)
+    hH = (np.einsum("Nak,kl->Nal", dW, Gt) + np.einsum("ak,Nkl->Nal", W, dGt) + lam * dH)
+    Hess = np.concatenate([hW.reshape(N, -1), hH.reshape(N, -1)], axis=1)
+    grad = np.concatenate([gW.ravel(), gH.ravel()])
+    return value, grad, 0.5 * (Hess + Hess.T)
+
+
+def _factored_newton(counts: ClassCounts, lam: float, A0, r: int, max_iter: int = 60):
+    """Levenberg-damped Newton on the factored problem at rank r, from A0 = U S V^T (balanced split)."""
+    U, s, Vt = np.linalg.svd(A0)
+    half = np.sqrt(s[:r])
+    W, Hb = half[:, None] * U[:, :r].T, half[:, None] * Vt[:r]
+    r_, k = W.shape
+    F, g, H = _factored_derivatives(W, Hb, counts, lam)
+    for _ in range(max_iter):
+        w, Q = np.linalg.eigh(H)
+        mu = max(0.0, -w[0]) + 1e-12 * max(w[-1], 1e-300)
+        wi = np.where(w + mu > 1e-13 * w[-1], 1.0 / (w + mu), 0.0)  # pseudo-inverse: gauge
+        step = -(Q * wi) @ (Q.T @ g)
+        dec2 = float(-g @ step)
+        if not dec2 > 0 or dec2 <= 1e-26 * abs(F):
+            break
+        t = 1.0
+        while True:
+            Wn = W + t * step[: r_ * k].reshape(r_, k)
+            Hn = Hb + t * step[r_ * k:].reshape(r_, k)
+            Fn = _factored_derivatives(Wn, Hn, counts, lam)[0]
+            if Fn <= F - 1e-4 * t * dec2 or (t == 1.0 and dec2 <= 1e-16 * abs(F)):
+                break
+            t *= 0.5
+            if t < 1e-10:
+                return W.T @ Hb
+        W, Hb = Wn, Hn
+        F, g, H = _factored_derivatives(W, Hb, counts, lam)
+    return W.T @ Hb
+
+
 def kkt_residual(M, counts: ClassCounts, lam: float) -> float:
     """Distance of -grad f(A)/lam from the subdifferential of ||.||_* at A = M D^{1/2}.
 
@@ -270,10 +338,8 @@ def kkt_residual(M, counts: ClassCounts, lam: float) -> float:
     return float(res)
 
 
-def solve_regpath_point(
-    counts: ClassCounts, lam, *, start: np.ndarray | None = None, certify_dps: int = 40
-) -> RegPathPoint:
-    """Solve the reduced (7) at `lam` (> 0) and certify it; `start` is an optional M (k, k)."""
+def solve_reduced(counts: ClassCounts, lam, *, start: np.ndarray | None = None):
+    """(M (k, k), iterations, method) solving the reduced (7), without the certificate."""
     if not isinstance(counts, ClassCounts):
         raise SeliInputError(
             f"`counts` must be a ClassCounts (from step(), from_counts() or long_tailed()); "
@@ -285,18 +351,48 @@ def solve_regpath_point(
     root = np.sqrt(np.asarray(counts.counts, dtype=float))
     sig = np.linalg.svd(P * root[None, :], compute_uv=False)  # singular values of Zhat
     if lam >= sig[0]:
-        M, it, method = np.zeros((k, k)), 0, "zero"
+        return np.zeros((k, k)), 0, "zero"
+    Q = centred_basis(k)
+    if start is not None:
+        X0 = Q.T @ np.asarray(start, dtype=float)
     else:
-        Q = centred_basis(k)
-        if start is not None:
-            X0 = Q.T @ np.asarray(start, dtype=float)
-        else:
-            X0 = _sel_start(counts, lam, float(sig.sum())) * Q.T
-        X, it, ok = _newton(counts, lam, X0)
-        M, method = Q @ X, "newton"
-        if not ok:
-            M, it2 = _prox_gradient(counts, lam, M)
-            it, method = it + it2, "prox-gradient"
+        X0 = _sel_start(counts, lam, float(sig.sum())) * Q.T
+    X, it, ok = _newton(counts, lam, X0)
+    if ok:
+        return Q @ X, it, "newton"
+    # A rank-deficient solution: proximal gradient finds the rank (soft-thresholding sets the
+    # switched-off singular values exactly to zero), Newton on the factored problem at that
+    # rank then converges fast; whichever point has the smaller gap is kept.
+    M, it2 = _prox_gradient(counts, lam, Q @ X, max_iter=500)
+    A = M * root[None, :]
+    gap = _float_gap(A, counts, lam, root)
+    if gap <= 1e-13:
+        return M, it + it2, "prox-gradient"
+    s = np.linalg.svd(A, compute_uv=False)
+    rank = int(np.sum(s > 1e-12 * s[0]))
+    best = None
+    for r in (rank, rank + 1):  # the numerical rank, and one more in case a value is tiny
+        if 1 <= r <= counts.k:
+            Af = _factored_newton(counts, lam, A, r)
+            g = _float_gap(Af, counts, lam, root)
+            if g < gap:
+                best, gap = Af, g
+    if best is not None and gap <= 1e-12:
+        return best / root[None, :], it + it2, "factored-newton"
+    start = M if best is None else best / root[None, :]
+    M3, it3 = _prox_gradient(counts, lam, start)
+    if best is not None and _float_gap(M3 * root[None, :], counts, lam, root) > gap:
+        return best / root[None, :], it + it2 + it3, "factored-newton"
+    return M3, it + it2 + it3, "prox-gradient"
+
+
+def solve_regpath_point(
+    counts: ClassCounts, lam, *, start: np.ndarray | None = None, certify_dps: int = 40
+) -> RegPathPoint:
+    """Solve the reduced (7) at `lam` (> 0) and certify it; `start` is an optional M (k, k)."""
+    M, it, method = solve_reduced(counts, lam, start=start)
+    lam = float(lam)
+    root = np.sqrt(np.asarray(counts.counts, dtype=float))
     cert = certify(M, counts, lam, certify_dps)
     s = np.linalg.svd(M * root[None, :], compute_uv=False)
     rank = int(np.sum(s > _RANK_FLOOR * max(s[0], 1e-300))) if s[0] > 0 else 0

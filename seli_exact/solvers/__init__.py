@@ -15,6 +15,10 @@ from .ufsvm import (
 )
 
 __all__ = [
-    "solve_ufsvm", "UFSVMResult", "nuclear_norm_weighted", "dual_value",
-    "solve_ufsvm_cvxpy", "FullSolution",
+    "solve_ufsvm",
+    "UFSVMResult",
+    "nuclear_norm_weighted",
+    "dual_value",
+    "solve_ufsvm_cvxpy",
+    "FullSolution",
 ]

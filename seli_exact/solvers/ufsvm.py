@@ -51,14 +51,16 @@ import numpy as np
 
 from ..counts import ClassCounts
 from ..errors import SeliInputError
+from ..validate import whole
 
 
 @dataclass(frozen=True, eq=False)
 class UFSVMResult:
     """A solution of the reduced problem (5) with its dual certificate (float64).
 
-    Z_class: (k, k), column c is the column of Z shared by every example of class c (Z = Z_class[:, y]).
-    dual: (k, k), B_class, row c is the row of the dual matrix B of (6) for every example of class c.
+    Z_class: (k, k), column c is the column of Z shared by every example of class c, so
+    Z = Z_class[:, y]. dual: (k, k), B_class, row c is the row of the dual matrix B of (6) for
+    every example of class c.
     objective: ||Z||_* at Z_class; lower_bound: tr(Zhat B) at the dual-feasible B;
     duality_gap = objective - lower_bound >= 0 (up to rounding); the optimum lies in between.
     """
@@ -125,6 +127,11 @@ def solve_ufsvm(
         )
     if not (isinstance(tol, float) and 0 < tol < 1):
         raise SeliInputError(f"`tol` must be a float in (0, 1); got tol={tol!r}. Try tol=1e-11.")
+    max_iter = whole("max_iter", max_iter, minimum=1, fix="Try max_iter=200000.")
+    if not rho > 0:
+        raise SeliInputError(
+            f"`rho` (the ADMM step) must be positive; got rho={rho!r}. Try rho=1.0."
+        )
     k = counts.k
     w = np.sqrt(np.asarray(counts.counts, dtype=float))  # (k,) class weights sqrt(n_c)
 
@@ -154,8 +161,7 @@ def solve_ufsvm(
             best = (obj, low, Y.copy(), L)
         # Stop on a small certified gap AND small residuals: the gap alone pins the optimal
         # value, while the minimizer converges only like the square root of the gap.
-        if (obj - low <= tol * max(abs(obj), 1.0)
-                and max(r_primal, r_dual) <= tol * scale):
+        if obj - low <= tol * max(abs(obj), 1.0) and max(r_primal, r_dual) <= tol * scale:
             best = (obj, low, Y.copy(), L)
             converged = True
             break
@@ -225,10 +231,11 @@ class FullSolution:
     status: str
 
 
-def solve_ufsvm_cvxpy(counts: ClassCounts, *, solver: str = "CLARABEL", max_n: int = 400) -> FullSolution:
+def solve_ufsvm_cvxpy(counts: ClassCounts, *, solver: str = "SCS", max_n: int = 60) -> FullSolution:
     """(5) on the full (k, n) matrix with cvxpy (optional dependency), for small n only.
 
-    No reduction, symmetry or formula is used: an independent check of `solve_ufsvm`.
+    No reduction, symmetry or formula is used: an independent check of `solve_ufsvm`. SCS is
+    the default: the interior-point Clarabel is more accurate but took minutes at n = 110.
     """
     try:
         import cvxpy as cp

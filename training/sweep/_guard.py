@@ -3,8 +3,10 @@
 Used as ``python _guard.py CMD ARGS...`` (run as a file, so nothing of the project is imported).
 When an engine worker is killed outright its children would otherwise run on, orphaned, and
 race the retry that the engine starts in the same folder. The guard polls its parent twice a
-second and takes the command down with it; it forwards SIGTERM and SIGINT, and exits with the
-command's status (128 + signal number when a signal ended it).
+second and takes the command down with it; on Linux the command is also bound to the guard
+(PR_SET_PDEATHSIG), so it dies even when the guard itself is killed (Ray kills a dead worker's
+children, which would orphan the grandchild). The guard forwards SIGTERM and SIGINT, and exits
+with the command's status (128 + signal number when a signal ended it).
 """
 
 import os
@@ -12,10 +14,28 @@ import signal
 import subprocess
 import sys
 
+PR_SET_PDEATHSIG = 1
+
+
+def _bind_to(guard_pid: int):
+    """A preexec_fn (safe here: the guard has one thread) that kills the child with the guard."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def bind():
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != guard_pid:  # the guard died before the binding took hold
+            os._exit(128 + signal.SIGKILL)
+
+    return bind
+
 
 def main(argv: list[str]) -> int:
     parent = os.getppid()
-    child = subprocess.Popen(argv)
+    child = subprocess.Popen(argv, preexec_fn=_bind_to(os.getpid()))
 
     def forward(signum, _frame):
         child.send_signal(signum)

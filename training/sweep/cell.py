@@ -15,8 +15,9 @@ from an earlier attempt: `seli train` then continues from the last checkpoint (o
 when none was written), so a retried cell loses at most the epochs since that checkpoint.
 
 Fault injection (for tests only): `inject={"mode": "command" | "worker", "cells": GLOB,
-"after": 2}` kills the first attempt of every cell whose name matches GLOB as soon as it has
-written `after` checkpoints (the first is usually the initial state; path cells: at once).
+"after": 2}` (or a list of such rules, the first match applies) kills the first attempt of every
+cell whose name matches GLOB as soon as it has written `after` checkpoints (the first is usually
+the initial state; path cells: at once).
 "command" kills the command's process group, so the attempt fails and the engine retries it;
 "worker" ends the engine's worker process itself, as a crashed machine would.
 """
@@ -119,10 +120,14 @@ def _checkpoint_fact(folder: Path) -> dict | None:
     return {"file": ckpt, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _wanted(inject: dict | None, name: str, attempt: int) -> str | None:
+def _wanted(inject, name: str, attempt: int) -> dict | None:
+    """The first fault-injection rule (a dict, or a list of them) that applies to this attempt."""
     if not inject or attempt != 1:
         return None
-    return inject["mode"] if fnmatch.fnmatchcase(name, inject.get("cells", "*")) else None
+    for rule in [inject] if isinstance(inject, dict) else inject:
+        if fnmatch.fnmatchcase(name, rule.get("cells", "*")):
+            return rule
+    return None
 
 
 def run_cell(spec: dict, out_root: str, inject: dict | None = None) -> dict:
@@ -155,6 +160,8 @@ def run_cell(spec: dict, out_root: str, inject: dict | None = None) -> dict:
     attempt = len(attempts) + 1
     record = {"attempt": attempt, "host": socket.gethostname(), "pid": os.getpid(),
               "started": time.time(), "resume": resume, "checkpoint": _checkpoint_fact(folder),
+              # the engine's GPU assignment (Ray sets it for a task that asked for GPUs)
+              "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
               "argv": argv[1:]}
     attempts.append(record)
     atomic_write(folder / ATTEMPTS_NAME, json.dumps(attempts, indent=2) + "\n")
@@ -175,7 +182,7 @@ def run_cell(spec: dict, out_root: str, inject: dict | None = None) -> dict:
                          json.dumps({"pid": proc.pid, "host": record["host"]}) + "\n")
             try:
                 if kill is not None:
-                    _inject(proc, folder, kill, trains, int(inject.get("after", 2)))
+                    _inject(proc, folder, kill["mode"], trains, int(kill.get("after", 2)))
                 rc = proc.wait()
             finally:
                 if proc.poll() is None:  # the worker is being cancelled: take the command down

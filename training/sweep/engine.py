@@ -95,7 +95,7 @@ def _read_attempts(folder: Path) -> list:
 
 
 def run_sweep(grid: Grid, out, *, address: str | None = None, cpus: int | None = None,
-              inject: dict | None = None,
+              inject: dict | list[dict] | None = None,
               on_event: Callable[[str, str, str], None] | None = None) -> SweepReport:
     """Run every unfinished cell of `grid` as a Ray task writing into OUT/cells/NAME.
 

@@ -89,7 +89,7 @@ def _final_rows(folder: Path, trains: bool) -> list[dict]:
         if not points:
             return []
         last = min(points, key=lambda p: float(p["lambda"]))
-        extra = {k: v for k, v in doc.items() if k != "points" and not isinstance(v, (dict, list))}
+        extra = {k: v for k, v in doc.items() if k != "points" and not isinstance(v, dict)}
         return [extra | _flatten(last)]
     from training.runio import MetricsLog
 
@@ -116,6 +116,10 @@ def gather(grid: Grid, out) -> Table:
             continue
         finals = _final_rows(folder, c.trains)
         for r in finals or [{}]:
+            # a metrics column named like a varied flag but holding something else (a deep
+            # net's current lr against the grid's initial lr) keeps the flag's name free
+            r = {(f"end_{k}" if k in base and str(r[k]) != str(base[k]) else k): v
+                 for k, v in r.items()}
             for k in r:
                 if k not in columns:
                     columns.append(k)

@@ -1,0 +1,134 @@
+"""Benchmark: batched UFM engines against the plain PyTorch loop, side by side in one process.
+
+    python benchmarks/bench_ufm.py                 # medians of 5 interleaved repetitions
+    python benchmarks/bench_ufm.py --full          # also time the whole Fig 4 (1e5 epochs)
+
+Plain loop: one run (R = 10, n = 396), nn.Parameters W (d x k) and H (d x n), torch.optim.SGD
+(lr 0.4), F.cross_entropy on a batch of 4, loss.backward() and opt.step() per step -- the way
+one would write Fig 4 in PyTorch. Measured with 1 and with 2 torch threads; the faster is the
+reference. Batched: the 12 runs of Fig 4 (R = 1, 5, 10, 100 x seeds 0, 1, 2) at once with the
+"kernel" engine (1 and 2 threads) and the batched "torch" engine. Throughput is optimizer steps
+per second summed over the runs done at once. Repetitions are interleaved (baseline, kernel,
+torch, baseline, ...) so that load from other processes hits all of them alike; medians and
+the median of the per-repetition ratios are reported.
+
+The whole-figure time is extrapolated from the measured kernel throughput (total steps /
+steps per second), and with --full measured by running `train_ufm` for 1e5 epochs with its
+metrics (no output folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import torch
+
+from training.ufm import UFMConfig, init_state, make_engine, make_runs, train_ufm
+
+
+def plain_loop_rate(cfg: UFMConfig, seconds: float, threads: int) -> float:
+    """Steps/s of the plain loop on run R=10, seed 0, for about `seconds`."""
+    runs = [r for r in make_runs(cfg) if str(r.R) == "10"][:1]
+    Wt, Ht = init_state(cfg, runs)
+    n = runs[0].counts.n
+    y = torch.as_tensor(runs[0].counts.labels())
+    W = torch.nn.Parameter(Wt[0].T.clone())  # (d, k)
+    H = torch.nn.Parameter(Ht[0, :n].T.clone())  # (d, n)
+    opt = torch.optim.SGD([W, H], lr=cfg.lrs[0])
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        steps = 0
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            for idx in torch.randperm(n).split(cfg.batch_size):
+                loss = torch.nn.functional.cross_entropy((W.T @ H[:, idx]).T, y[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                steps += 1
+        return steps / (time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(before)
+
+
+def batched_rate(cfg: UFMConfig, epochs: int) -> tuple[float, int]:
+    """Steps/s summed over the runs of `cfg`, advancing `epochs` epochs with its engine."""
+    runs = make_runs(cfg)
+    Wt, Ht = init_state(cfg, runs)
+    engine = make_engine(cfg, runs, Ht.shape[1])
+    engine.advance(Wt, Ht, 0, 1)  # warm-up (kernel build / caches)
+    steps = sum(-(-r.counts.n // cfg.batch_size) for r in runs) * epochs
+    t0 = time.perf_counter()
+    engine.advance(Wt, Ht, 1, 1 + epochs)
+    el = time.perf_counter() - t0
+    engine.close()
+    return steps / el, len(runs)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--seconds", type=float, default=2.0, help="plain-loop time per repetition")
+    p.add_argument("--epochs", type=int, default=300, help="kernel epochs per repetition")
+    p.add_argument("--torch-epochs", type=int, default=10, help="batched-torch epochs per repetition")
+    p.add_argument("--d", type=int, default=16)
+    p.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    p.add_argument("--full", action="store_true", help="also run the whole Fig 4 (1e5 epochs)")
+    p.add_argument("--json", help="write the results to this file")
+    a = p.parse_args(argv)
+
+    base = dict(d=a.d, dtype=a.dtype)
+    cfg = UFMConfig(**base)
+    res: dict[str, list[float]] = {k: [] for k in
+                                   ("plain_1t", "plain_2t", "kernel_1t", "kernel_2t", "torch")}
+    for rep in range(a.reps):
+        res["plain_1t"].append(plain_loop_rate(cfg, a.seconds, 1))
+        res["plain_2t"].append(plain_loop_rate(cfg, a.seconds, 2))
+        res["kernel_1t"].append(batched_rate(UFMConfig(**base, engine="kernel", threads=1), a.epochs)[0])
+        res["kernel_2t"].append(batched_rate(UFMConfig(**base, engine="kernel", threads=2), a.epochs)[0])
+        res["torch"].append(batched_rate(UFMConfig(**base, engine="torch"), a.torch_epochs)[0])
+        print(f"rep {rep + 1}/{a.reps}: " + ", ".join(f"{k} {v[-1]:,.0f}" for k, v in res.items()),
+              file=sys.stderr, flush=True)
+    plain = [max(x, y) for x, y in zip(res["plain_1t"], res["plain_2t"])]
+    med = {k: statistics.median(v) for k, v in res.items()}
+    ratio = {k: statistics.median([b / p_ for b, p_ in zip(res[k], plain)])
+             for k in ("kernel_1t", "kernel_2t", "torch")}
+    runs = make_runs(cfg)
+    total_steps = sum(-(-r.counts.n // cfg.batch_size) for r in runs) * 100_000
+    best = max(med["kernel_1t"], med["kernel_2t"])
+    out = {
+        "machine": {"cpus": torch.get_num_threads(), "torch": torch.__version__,
+                    "dtype": a.dtype, "d": a.d},
+        "steps_per_s_median": med,
+        "speedup_vs_plain_median": ratio,
+        "fig4_total_steps": total_steps,
+        "fig4_extrapolated_s": total_steps / best,
+        "plain_fig4_extrapolated_h": total_steps / statistics.median(plain) / 3600,
+    }
+    print(f"plain PyTorch loop (1 run):     {statistics.median(plain):>12,.0f} steps/s "
+          f"(1 thread {med['plain_1t']:,.0f}, 2 threads {med['plain_2t']:,.0f})")
+    for k, label in (("kernel_1t", "kernel, 1 thread"), ("kernel_2t", "kernel, 2 threads"),
+                     ("torch", "batched torch")):
+        print(f"{label + f' ({len(runs)} runs):':<32}{med[k]:>12,.0f} steps/s   x{ratio[k]:,.0f}")
+    print(f"Fig 4 ({len(runs)} runs x 1e5 epochs = {total_steps:,} steps): extrapolated "
+          f"{out['fig4_extrapolated_s']:.0f} s with the kernel "
+          f"(plain loop: {out['plain_fig4_extrapolated_h']:.1f} h)")
+    if a.full:
+        t0 = time.perf_counter()
+        r = train_ufm(UFMConfig(**base))
+        out["fig4_measured_s"] = time.perf_counter() - t0
+        out["fig4_engine"] = r.engine
+        print(f"Fig 4 measured: {out['fig4_measured_s']:.0f} s ({r.engine} engine, metrics included)")
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(out, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""`seli path`: the regularization path of (7) with certified duality gaps and Fig 3's measurements.
+
+--lambdas takes a comma-separated list ("1e-1,1e-2") or a log range "logspace:A:B:N" (N values
+10^A .. 10^B, evenly spaced in the exponent, listed from the largest lam down).
+--solver structured (default: the reduced k x k problem, Newton, seli_exact.regpath) or cvxpy
+(the full k x n problem, as the paper did with CVX; needs the optional cvxpy; --cvxpy-solver
+SCS or CLARABEL). Either way each point's gap is certified by the same dual point.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from seli_exact.regpath import parse_lambdas, path_metrics, solve_regpath_point
+
+from .common import add_counts_arguments, counts_from_args, emit_json
+
+DEFAULT_LAMBDAS = "logspace:-8:0:17"
+
+
+def add_arguments(p, argv=()) -> None:
+    add_counts_arguments(p)
+    p.add_argument("--lambdas", default=DEFAULT_LAMBDAS,
+                   help='a list "1e-1,1e-2" or a log range "logspace:A:B:N" '
+                        f"(default {DEFAULT_LAMBDAS}: 1 down to 1e-8, two points per decade)")
+    p.add_argument("--solver", choices=("structured", "cvxpy"), default="structured",
+                   help="structured: reduced k x k Newton solver (default); cvxpy: full k x n "
+                        "problem through cvxpy")
+    p.add_argument("--cvxpy-solver", dest="cvxpy_solver", choices=("SCS", "CLARABEL"),
+                   default="SCS", help="conic solver behind --solver cvxpy (default SCS)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def ufsvm_reference(counts):
+    """The reduced UF-SVM (5), the lam -> 0 reference, when its solver is available; else None."""
+    try:
+        from seli_exact.solvers.ufsvm import solve_ufsvm
+    except ImportError:
+        return None
+    from seli_exact.regpath import direction_error
+
+    sol = solve_ufsvm(counts)
+    return {"objective": float(sol.objective), "duality_gap": float(sol.duality_gap),
+            "direction_error": direction_error(np.asarray(sol.Z_class, dtype=float), counts)}
+
+
+def compute_path(counts, lambdas, solver: str = "structured", cvxpy_solver: str = "SCS"):
+    """[(PathMetrics, RegPathPoint, seconds)] along `lambdas`."""
+    out = []
+    for lam in lambdas:
+        t0 = time.perf_counter()
+        if solver == "cvxpy":
+            from seli_exact.regpath.cvx import solve_full_cvxpy
+
+            _, point = solve_full_cvxpy(counts, lam, solver=cvxpy_solver)
+        else:
+            point = solve_regpath_point(counts, lam)
+        out.append((path_metrics(point), point, time.perf_counter() - t0))
+    return out
+
+
+def _num(x):
+    if isinstance(x, int):
+        return x
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def run(args) -> int:
+    counts = counts_from_args(args)
+    lambdas = parse_lambdas(args.lambdas)
+    rows = compute_path(counts, lambdas, args.solver, args.cvxpy_solver)
+    solver_name = "structured" if args.solver == "structured" else f"cvxpy-{args.cvxpy_solver}"
+    ref = ufsvm_reference(counts)
+    if args.json:
+        points = []
+        for m, point, secs in rows:
+            d = m.as_dict()
+            d = {k: (_num(v) if not isinstance(v, dict) else {a: _num(b) for a, b in v.items()})
+                 for k, v in d.items()}
+            d.update({"method": point.method, "iterations": point.iterations,
+                      "kkt_residual": point.kkt_residual, "seconds": secs})
+            points.append(d)
+        out = {"solver": solver_name, "class_counts": list(counts.counts), "points": points}
+        if ref is not None:
+            out["ufsvm"] = ref
+        emit_json(out)
+        return 0
+    print(f"regularization path of (7), {counts.describe()}, solver {solver_name}")
+    head = (f"{'lambda':>9} {'objective':>13} {'gap':>9} {'rel.gap':>9} | {'SELI W':>8} "
+            f"{'SELI M':>8} {'SELI WM':>8} | {'ETF W':>8} {'ETF M':>8} | {'margin':>8} "
+            f"{'dir.err':>9}")
+    print(head)
+    print("-" * len(head))
+    for m, _, _ in rows:
+        s, e = m.dist_seli, m.dist_etf
+        print(f"{m.lam:9.2e} {m.objective:13.6e} {m.duality_gap:9.1e} {m.relative_gap:9.1e} | "
+              f"{float(s.classifiers):8.4f} {float(s.embeddings):8.4f} {float(s.logits):8.4f} | "
+              f"{float(e.classifiers):8.4f} {float(e.embeddings):8.4f} | {m.min_margin:8.3f} "
+              f"{m.direction_error:9.3e}")
+    if ref is not None:
+        print(f"UF-SVM (5), the lam -> 0 reference: objective {ref['objective']:.12g}, "
+              f"duality gap {ref['duality_gap']:.1e}, direction error {ref['direction_error']:.1e}")
+    return 0

@@ -1,0 +1,307 @@
+"""seli_exact.regpath: the reduction of (7), the Newton solver, its certificate, path metrics.
+
+Known answers come from independent routes: dense SVDs of the full k x n matrices, optimality
+conditions of the full problem checked densely, cvxpy on the full problem, closed forms.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import example, given, strategies as st
+
+from seli_exact import SeliInputError, from_counts, sel_matrix, sel_svd, step
+from seli_exact.regpath import (
+    certify,
+    class_sel,
+    direction_error,
+    full_objective,
+    min_margin,
+    one_hot,
+    parse_lambdas,
+    path_metrics,
+    reduced_objective,
+    solve_regpath,
+    solve_regpath_point,
+)
+from seli_exact.regpath.reduction import ce_columns, dual_value
+from tests.strategies import step_params
+
+PAPER = step(4, 10, "1/2", 5)
+
+
+@st.composite
+def small_counts(draw):
+    k = draw(st.integers(2, 5))
+    return from_counts(draw(st.lists(st.integers(1, 6), min_size=k, max_size=k)))
+
+
+# --- the reduction (reduction.py, steps (a)-(c)) ------------------------------------------
+
+@given(small_counts(), st.integers(0, 2**32 - 1), st.floats(1e-6, 3.0))
+def test_reduced_objective_equals_full_objective_of_MY(counts, seed, lam):
+    M = 5 * np.random.default_rng(seed).standard_normal((counts.k, counts.k))
+    full = full_objective(M @ one_hot(counts), counts, lam)  # dense SVD of the k x n matrix
+    assert reduced_objective(M, counts, lam) == pytest.approx(full, rel=1e-12)
+
+
+@given(small_counts(), st.integers(0, 2**32 - 1))
+def test_averaging_within_classes_never_increases_the_objective(counts, seed):
+    """Step (b): the class-mean matrix of any Z is at least as good as Z."""
+    rng = np.random.default_rng(seed)
+    Z = 3 * rng.standard_normal((counts.k, counts.n))
+    Y = one_hot(counts)
+    M = Z @ Y.T / np.asarray(counts.counts, float)
+    for lam in (1e-3, 0.5):
+        assert reduced_objective(M, counts, lam) <= full_objective(Z, counts, lam) + 1e-12
+
+
+def test_ce_columns_keep_relative_accuracy_for_tiny_losses():
+    M = 40.0 * class_sel(3)  # margins 40: CE = log(1 + 2 e^{-40})
+    ce, S, q = ce_columns(M)
+    assert ce == pytest.approx(np.full(3, math.log1p(2 * math.exp(-40))), rel=1e-15)
+    assert q == pytest.approx(np.full(3, 2 * math.exp(-40) / (1 + 2 * math.exp(-40))), rel=1e-15)
+
+
+# --- optimality, checked on the full n-column problem ------------------------------------
+
+def full_kkt(point):
+    """Dense optimality of Z = M Y for (7): -grad L(Z)/lam = U V^T on the range, ||.||_2 <= 1."""
+    counts, lam = point.counts, point.lam
+    Z = point.Z()
+    E = np.exp(Z - Z.max(axis=0))
+    G = E / E.sum(axis=0) - one_hot(counts)  # (k, n)
+    R = -G / lam
+    U, s, Vt = np.linalg.svd(Z, full_matrices=False)
+    r = int(np.sum(s > 1e-9 * s[0]))
+    U, Vt = U[:, :r], Vt[:r]
+    on_range = np.linalg.norm(U.T @ R @ Vt.T - np.eye(r))
+    return on_range, np.linalg.norm(R, 2)
+
+
+@pytest.mark.parametrize("lam", [1.0, 1e-1, 1e-2, 1e-4])
+@pytest.mark.parametrize("counts", [PAPER, from_counts([7, 3, 3, 1]), step(3, 4, "1/3", 2)])
+def test_solution_satisfies_dense_optimality_of_the_full_problem(counts, lam):
+    p = solve_regpath_point(counts, lam)
+    on_range, spec = full_kkt(p)
+    assert on_range < 1e-9 and spec < 1 + 1e-9
+
+
+@pytest.mark.parametrize("lam", [1.0, 1e-2, 1e-5, 1e-8])
+def test_certified_gap_is_tiny_along_the_whole_path(lam):
+    p = solve_regpath_point(PAPER, lam)
+    assert p.method == "newton" and p.rank == 3
+    assert 0 <= p.relative_gap < 1e-13 or abs(p.relative_gap) < 1e-15
+    assert p.kkt_residual < 1e-12
+
+
+@given(small_counts(), st.integers(0, 2**32 - 1), st.floats(1e-4, 2.0))
+def test_weak_duality_at_arbitrary_points(counts, seed, lam):
+    """The dual derivation: the certificate's gap is >= 0 at any M, optimal or not."""
+    M = 4 * np.random.default_rng(seed).standard_normal((counts.k, counts.k))
+    assert certify(M, counts, lam, 30)["duality_gap"] >= -1e-25
+
+
+def test_dual_value_float_matches_mpmath():
+    p = solve_regpath_point(PAPER, 1e-3)
+    G = ce_columns(p.M)[1] - np.eye(4)
+    t = p.certificate["dual_scaling"]
+    assert dual_value(t * G, PAPER) == pytest.approx(p.dual_objective, rel=1e-12)
+
+
+def test_zero_solution_at_and_above_sigma_max():
+    c = from_counts([3, 3, 3])  # Zhat's singular values: sqrt(3) twice
+    p = solve_regpath_point(c, 2.0)
+    assert p.method == "zero" and p.rank == 0 and not p.M.any()
+    assert abs(p.duality_gap) < 1e-30
+    assert solve_regpath_point(c, 1.5).rank == 2
+
+
+def test_rank_deficient_solution_is_certified():
+    """lam between the singular values of Zhat: the smallest direction is switched off."""
+    p = solve_regpath_point(from_counts([2, 1, 1]), 1.0)
+    assert p.rank == 1
+    assert abs(p.relative_gap) < 1e-12
+    on_range, spec = full_kkt(p)
+    assert on_range < 1e-6 and spec < 1 + 1e-6
+
+
+@given(step_params(max_k=6, max_R=100, max_n_min=20), st.floats(-8.0, -0.35))
+@example((4, 10, 0.5, 5), -2.0)
+def test_newton_certifies_step_models(params, log_lam):
+    """Below lam = 1/2 <= sigma_min(Zhat)/2 the solution has full rank k-1: Newton certifies it."""
+    k, R, rho, n_min = params
+    counts = step(k, R, rho, n_min)
+    p = solve_regpath_point(counts, 10.0**log_lam)
+    assert p.method == "newton" and p.rank == k - 1
+    assert abs(p.relative_gap) < 1e-12
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("counts,lam", [(step(4, 10, "1/2", 1), 1.0), (step(4, 10, "1/2", 1), 3.0),
+                                        (step(6, 100, "1/2", 1), 3.0), (from_counts([1, 1, 1, 20]), 1.0),
+                                        (step(4, 1000, "1/2", 1), 1.0)])
+def test_rank_deficient_cases_are_certified(counts, lam):
+    p = solve_regpath_point(counts, lam)
+    assert p.rank < counts.k - 1
+    assert abs(p.relative_gap) < 1e-11
+    on_range, spec = full_kkt(p)
+    assert on_range < 1e-5 and spec < 1 + 1e-5
+
+
+def test_newton_derivatives_match_finite_differences():
+    """The analytic polar-factor Hessian and the loss Hessian against central differences."""
+    from seli_exact.regpath.solver import _Reduced
+
+    f = _Reduced(from_counts([6, 3, 2, 1]), 0.05)
+    X = 3 * np.random.default_rng(1).standard_normal((3, 4))
+    _, g, H, _ = f.derivatives(X)
+    eps = 1e-5
+    for i in range(12):
+        E = np.zeros(12)
+        E[i] = eps
+        E = E.reshape(3, 4)
+        fd_g = (f.value(X + E) - f.value(X - E)) / (2 * eps)
+        fd_H = (f.derivatives(X + E)[1] - f.derivatives(X - E)[1]).ravel() / (2 * eps)
+        assert fd_g == pytest.approx(g.ravel()[i], rel=1e-7, abs=1e-9)
+        assert fd_H == pytest.approx(H[:, i], rel=1e-5, abs=1e-8)
+
+
+def test_factored_derivatives_match_finite_differences():
+    from seli_exact.regpath.solver import _factored_derivatives
+
+    counts = from_counts([5, 2, 1])
+    rng = np.random.default_rng(2)
+    W, Hb = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    _, g, H = _factored_derivatives(W, Hb, counts, 0.3)
+    x = np.concatenate([W.ravel(), Hb.ravel()])
+    split = lambda v: (v[:6].reshape(2, 3), v[6:].reshape(2, 3))  # noqa: E731
+    eps = 1e-6
+    for i in range(12):
+        e = np.zeros(12)
+        e[i] = eps
+        fp, gp, _ = _factored_derivatives(*split(x + e), counts, 0.3)
+        fm, gm, _ = _factored_derivatives(*split(x - e), counts, 0.3)
+        assert (fp - fm) / (2 * eps) == pytest.approx(g[i], rel=1e-6, abs=1e-8)
+        assert (gp - gm) / (2 * eps) == pytest.approx(H[:, i], rel=1e-5, abs=1e-7)
+
+
+# --- independent solvers ----------------------------------------------------------------
+
+@pytest.mark.cvxpy
+@pytest.mark.parametrize("counts,lam", [(from_counts([3, 2, 1, 1]), 0.1),
+                                        (from_counts([4, 1, 1]), 1e-2),
+                                        (step(4, 2, "1/2", 2), 0.3)])
+def test_reduction_matches_cvxpy_on_the_full_problem(counts, lam):
+    pytest.importorskip("cvxpy")
+    from seli_exact.regpath.cvx import solve_full_cvxpy
+
+    Z_cvx, _ = solve_full_cvxpy(counts, lam, solver="CLARABEL")
+    p = solve_regpath_point(counts, lam)
+    Z = p.Z()
+    assert np.linalg.norm(Z_cvx - Z) / np.linalg.norm(Z) < 1e-3
+    # ours is at least as good as the conic solver's point (up to its feasibility error)
+    assert p.objective <= full_objective(Z_cvx, counts, lam) + 1e-9
+
+
+def test_high_precision_reference_agrees_with_float_solution():
+    from seli_exact.regpath.reference import reference_solution
+
+    Mr = reference_solution(PAPER, 1e-2, dps=40)
+    assert certify(Mr, PAPER, 1e-2, 50)["relative_gap"] < 1e-35
+    M_ref = np.array(Mr.tolist(), dtype=float)
+    M = solve_regpath_point(PAPER, 1e-2).M
+    root = np.sqrt(np.asarray(PAPER.counts, float))
+    assert np.linalg.norm((M - M_ref) * root) / np.linalg.norm(M_ref * root) < 1e-13
+
+
+# --- (8): Gram matrices and path metrics ---------------------------------------------------
+
+def test_grams_from_8_match_a_dense_svd():
+    """(8) read off a dense compact SVD of the full Z_lam = V Lam U^T."""
+    counts = from_counts([5, 3, 2, 1])
+    p = solve_regpath_point(counts, 0.05)
+    G_W, G_M, logits = p.grams()
+    V, s, Ut = np.linalg.svd(p.Z(), full_matrices=False)
+    r = int(np.sum(s > 1e-9 * s[0]))
+    V, s, Ut = V[:, :r], s[:r], Ut[:r]
+    assert G_W == pytest.approx((V * s) @ V.T, abs=1e-12)
+    G_H = (Ut.T * s) @ Ut  # (n, n) = U Lam U^T
+    first = np.cumsum((0,) + counts.counts[:-1])  # the first example of each class
+    assert G_M == pytest.approx(G_H[np.ix_(first, first)], abs=1e-12)
+    assert logits == pytest.approx(p.M, abs=1e-12)
+
+
+def test_metrics_of_the_sel_direction():
+    assert min_margin(class_sel(4)) == pytest.approx(1.0)
+    assert direction_error(7.0 * class_sel(4), PAPER) == pytest.approx(0.0, abs=1e-15)
+    flipped = class_sel(4).copy()
+    flipped[:, [2, 3]] = flipped[:, [3, 2]]
+    assert min_margin(flipped) == pytest.approx(-1.0)
+
+
+def test_balanced_path_is_etf_at_every_lambda():
+    """Sec. 4.2: for balanced data the solution is the ETF (= SELI) for every lam > 0."""
+    for p in solve_regpath(step(4, 1, "1/2", 5), [1.0, 1e-3, 1e-8]):
+        m = path_metrics(p)
+        for d in (m.dist_seli, m.dist_etf):
+            assert max(d.classifiers, d.embeddings, d.logits) < 1e-12
+        assert m.direction_error < 1e-12
+
+
+def test_imbalanced_path_approaches_seli_not_etf():
+    ms = [path_metrics(p) for p in solve_regpath(PAPER, [1.0, 1e-4, 1e-8])]
+    seli = [m.dist_seli.classifiers for m in ms]
+    assert seli[0] > seli[1] > seli[2] > 0
+    assert all(m.dist_etf.classifiers > 0.3 for m in ms)
+    assert ms[-1].normalized_margin == pytest.approx(1.0, abs=0.1)
+
+
+def test_path_metrics_undefined_at_zero_solution():
+    m = path_metrics(solve_regpath_point(from_counts([3, 3, 3]), 5.0))
+    assert math.isnan(m.direction_error) and m.rank == 0
+
+
+def test_seli_distance_uses_the_sel_svd_references():
+    """At lam -> 0 the classifier Gram tends to V Lam V^T (times a scale) from sel_svd."""
+    p = solve_regpath_point(PAPER, 1e-8)
+    G_W = p.grams()[0]
+    ref = sel_svd(PAPER).matrix_function(lambda s: s)
+    cos = np.sum(G_W * ref) / (np.linalg.norm(G_W) * np.linalg.norm(ref))
+    assert 0.99 < cos < 1.0
+
+
+# --- the lambda grid and input errors ------------------------------------------------------
+
+def test_parse_lambdas():
+    assert parse_lambdas("1e-1,1e-2") == [0.1, 0.01]
+    grid = parse_lambdas("logspace:-8:0:17")
+    assert len(grid) == 17 and grid[0] == 1.0 and grid[-1] == pytest.approx(1e-8)
+    assert parse_lambdas("logspace:0:-2:3") == [1.0, 0.1, 0.01]
+
+
+@pytest.mark.parametrize("text,match", [
+    ("logspace:-8:0", "logspace:A:B:N"),
+    ("logspace:a:0:3", "logspace:A:B:N"),
+    ("1e-1,abc", "numbers separated by commas"),
+    ("0,1", "positive finite"),
+    ("", "at least one value"),
+])
+def test_parse_lambdas_errors(text, match):
+    with pytest.raises(SeliInputError, match=match):
+        parse_lambdas(text)
+
+
+@pytest.mark.parametrize("lam", [0, -1e-2, float("nan"), "abc"])
+def test_bad_lambda(lam):
+    with pytest.raises(SeliInputError, match="`lam` must be a positive"):
+        solve_regpath_point(PAPER, lam)
+
+
+def test_bad_counts():
+    with pytest.raises(SeliInputError, match="`counts` must be a ClassCounts"):
+        solve_regpath_point([50, 50, 5, 5], 0.1)
+
+
+def test_sel_matrix_is_class_sel_times_Y():
+    assert sel_matrix(PAPER) == pytest.approx(class_sel(4) @ one_hot(PAPER), abs=0)
