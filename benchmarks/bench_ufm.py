@@ -3,6 +3,9 @@
     python benchmarks/bench_ufm.py                 # medians of 5 interleaved repetitions
     python benchmarks/bench_ufm.py --full          # also time the whole Fig 4 (1e5 epochs)
 
+When CUDA is available the script also times the GPU path once: the plain loop on the GPU and
+the batched torch engine on the GPU, eager and replayed as CUDA graphs.
+
 Plain loop: one run (R = 10, n = 396), nn.Parameters W (d x k) and H (d x n), torch.optim.SGD
 (lr 0.4), F.cross_entropy on a batch of 4, loss.backward() and opt.step() per step -- the way
 one would write Fig 4 in PyTorch. Measured with 1 and with 2 torch threads; the faster is the
@@ -31,13 +34,14 @@ from training.ufm import UFMConfig, init_state, make_engine, make_runs, train_uf
 
 
 def plain_loop_rate(cfg: UFMConfig, seconds: float, threads: int) -> float:
-    """Steps/s of the plain loop on run R=10, seed 0, for about `seconds`."""
+    """Steps/s of the plain loop on run R=10, seed 0, for about `seconds` (on cfg.device)."""
     runs = [r for r in make_runs(cfg) if str(r.R) == "10"][:1]
     Wt, Ht = init_state(cfg, runs)
     n = runs[0].counts.n
-    y = torch.as_tensor(runs[0].counts.labels())
-    W = torch.nn.Parameter(Wt[0].T.clone())  # (d, k)
-    H = torch.nn.Parameter(Ht[0, :n].T.clone())  # (d, n)
+    dev = torch.device(cfg.device)
+    y = torch.as_tensor(runs[0].counts.labels()).to(dev)
+    W = torch.nn.Parameter(Wt[0].T.clone().to(dev))  # (d, k)
+    H = torch.nn.Parameter(Ht[0, :n].T.clone().to(dev))  # (d, n)
     opt = torch.optim.SGD([W, H], lr=cfg.lrs[0])
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -45,12 +49,14 @@ def plain_loop_rate(cfg: UFMConfig, seconds: float, threads: int) -> float:
         steps = 0
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < seconds:
-            for idx in torch.randperm(n).split(cfg.batch_size):
+            for idx in torch.randperm(n, device=dev).split(cfg.batch_size):
                 loss = torch.nn.functional.cross_entropy((W.T @ H[:, idx]).T, y[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 steps += 1
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
         return steps / (time.perf_counter() - t0)
     finally:
         torch.set_num_threads(before)
@@ -61,10 +67,13 @@ def batched_rate(cfg: UFMConfig, epochs: int) -> tuple[float, int]:
     runs = make_runs(cfg)
     Wt, Ht = init_state(cfg, runs)
     engine = make_engine(cfg, runs, Ht.shape[1])
-    engine.advance(Wt, Ht, 0, 1)  # warm-up (kernel build / caches)
+    engine.advance(Wt, Ht, 0, 1)  # warm-up (kernel build / caches / graph capture)
     steps = sum(-(-r.counts.n // cfg.batch_size) for r in runs) * epochs
+    sync = torch.cuda.synchronize if cfg.device == "cuda" else (lambda: None)
+    sync()
     t0 = time.perf_counter()
     engine.advance(Wt, Ht, 1, 1 + epochs)
+    sync()
     el = time.perf_counter() - t0
     engine.close()
     return steps / el, len(runs)
@@ -124,6 +133,23 @@ def main(argv=None) -> int:
         out["fig4_measured_s"] = time.perf_counter() - t0
         out["fig4_engine"] = r.engine
         print(f"Fig 4 measured: {out['fig4_measured_s']:.0f} s ({r.engine} engine, metrics included)")
+    if torch.cuda.is_available():
+        # the GPU path, measured once: plain loop and batched torch engine (eager, CUDA graphs)
+        gpu = {"device": torch.cuda.get_device_name(0)}
+        gcfg = UFMConfig(**base, device="cuda", engine="torch")
+        gpu["plain_steps_per_s"] = plain_loop_rate(gcfg, a.seconds, torch.get_num_threads())
+        gpu["torch_steps_per_s"] = batched_rate(gcfg, a.torch_epochs)[0]
+        graphs = UFMConfig(**base, device="cuda", engine="torch", cuda_graphs=True)
+        gpu["graphs_steps_per_s"] = batched_rate(graphs, a.torch_epochs * 10)[0]
+        for k in ("torch", "graphs"):
+            gpu[f"{k}_vs_plain_gpu"] = gpu[f"{k}_steps_per_s"] / gpu["plain_steps_per_s"]
+            gpu[f"{k}_vs_plain_cpu"] = gpu[f"{k}_steps_per_s"] / statistics.median(plain)
+        out["cuda"] = gpu
+        print(f"CUDA ({gpu['device']}): plain loop {gpu['plain_steps_per_s']:,.0f} steps/s; "
+              f"batched torch {gpu['torch_steps_per_s']:,.0f} (x{gpu['torch_vs_plain_gpu']:,.0f}); "
+              f"with CUDA graphs {gpu['graphs_steps_per_s']:,.0f} (x{gpu['graphs_vs_plain_gpu']:,.0f})")
+    else:
+        print("CUDA: not available on this machine; the GPU section was not run")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(out, fh, indent=2)
