@@ -10,11 +10,9 @@ SCS or CLARABEL). Either way each point's gap is certified by the same dual poin
 from __future__ import annotations
 
 import math
-import time
 
-import numpy as np
-
-from seli_exact.regpath import parse_lambdas, path_metrics, solve_regpath_point
+from seli_exact.regpath import parse_lambdas
+from seli_exact.regpath.fig3 import compute_path, ufsvm_reference
 
 from .common import add_counts_arguments, counts_from_args, emit_json
 
@@ -32,34 +30,6 @@ def add_arguments(p, argv=()) -> None:
     p.add_argument("--cvxpy-solver", dest="cvxpy_solver", choices=("SCS", "CLARABEL"),
                    default="SCS", help="conic solver behind --solver cvxpy (default SCS)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-
-
-def ufsvm_reference(counts):
-    """The reduced UF-SVM (5), the lam -> 0 reference, when its solver is available; else None."""
-    try:
-        from seli_exact.solvers.ufsvm import solve_ufsvm
-    except ImportError:
-        return None
-    from seli_exact.regpath import direction_error
-
-    sol = solve_ufsvm(counts)
-    return {"objective": float(sol.objective), "duality_gap": float(sol.duality_gap),
-            "direction_error": direction_error(np.asarray(sol.Z_class, dtype=float), counts)}
-
-
-def compute_path(counts, lambdas, solver: str = "structured", cvxpy_solver: str = "SCS"):
-    """[(PathMetrics, RegPathPoint, seconds)] along `lambdas`."""
-    out = []
-    for lam in lambdas:
-        t0 = time.perf_counter()
-        if solver == "cvxpy":
-            from seli_exact.regpath.cvx import solve_full_cvxpy
-
-            _, point = solve_full_cvxpy(counts, lam, solver=cvxpy_solver)
-        else:
-            point = solve_regpath_point(counts, lam)
-        out.append((path_metrics(point), point, time.perf_counter() - t0))
-    return out
 
 
 def _num(x):
@@ -83,10 +53,8 @@ def run(args) -> int:
             d.update({"method": point.method, "iterations": point.iterations,
                       "kkt_residual": point.kkt_residual, "seconds": secs})
             points.append(d)
-        out = {"solver": solver_name, "class_counts": list(counts.counts), "points": points}
-        if ref is not None:
-            out["ufsvm"] = ref
-        emit_json(out)
+        emit_json({"solver": solver_name, "class_counts": list(counts.counts), "points": points,
+                   "ufsvm": ref})
         return 0
     print(f"regularization path of (7), {counts.describe()}, solver {solver_name}")
     head = (f"{'lambda':>9} {'objective':>13} {'gap':>9} {'rel.gap':>9} | {'SELI W':>8} "
@@ -100,7 +68,6 @@ def run(args) -> int:
               f"{float(s.classifiers):8.4f} {float(s.embeddings):8.4f} {float(s.logits):8.4f} | "
               f"{float(e.classifiers):8.4f} {float(e.embeddings):8.4f} | {m.min_margin:8.3f} "
               f"{m.direction_error:9.3e}")
-    if ref is not None:
-        print(f"UF-SVM (5), the lam -> 0 reference: objective {ref['objective']:.12g}, "
-              f"duality gap {ref['duality_gap']:.1e}, direction error {ref['direction_error']:.1e}")
+    print(f"UF-SVM (5), the lam -> 0 reference: objective {ref['objective']:.12g}, "
+          f"duality gap {ref['duality_gap']:.1e}, direction error {ref['direction_error']:.1e}")
     return 0

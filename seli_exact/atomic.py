@@ -24,3 +24,15 @@ def atomic_write(path, data: bytes | str) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def atomic_savefig(fig, stem, formats=("png", "pdf"), *, dpi: int = 200, **kw) -> list[Path]:
+    """Save a matplotlib figure as stem.png, stem.pdf, ... each written atomically."""
+    import io
+
+    paths = []
+    for ext in formats:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, dpi=dpi if ext == "png" else None, **kw)
+        paths.append(atomic_write(Path(f"{stem}.{ext}"), buf.getvalue()))
+    return paths

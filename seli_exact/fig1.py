@@ -6,13 +6,12 @@ Lam^{1/2} V^T and the class means those of Lam^{1/2} U_class^T = Lam^{-1/2} V^T.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write
+from .atomic import atomic_savefig, atomic_write
 from .counts import ClassCounts, from_counts
 from .errors import SeliInputError
 from .sel import sel_matrix
@@ -78,11 +77,7 @@ def make_fig1(counts: ClassCounts, out_dir) -> list[Path]:
     fig.tight_layout()
 
     out = Path(out_dir)
-    paths = []
-    for ext in ("png", "pdf"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=200 if ext == "png" else None, bbox_inches="tight")
-        paths.append(atomic_write(out / f"fig1.{ext}", buf.getvalue()))
+    paths = atomic_savefig(fig, out / "fig1", bbox_inches="tight")
     plt.close(fig)
     data = {
         "class_counts": list(counts.counts),

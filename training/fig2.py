@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seli_exact.atomic import atomic_write
+from seli_exact.atomic import atomic_savefig, atomic_write
 
 PANELS = (("classifiers", "Classifiers  $W$"), ("embeddings", "Centred class means  $M$"),
           ("logits", "Logits  $W^TM$"))
@@ -83,10 +83,7 @@ def plot_fig2(runs: dict[str, "object"], out, *, title: str | None = None,
     if title:
         fig.suptitle(title)
     paths = {"png": out / "fig2.png", "pdf": out / "fig2.pdf", "csv": out / "fig2.csv"}
-    for kind in ("png", "pdf"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=kind, dpi=200 if kind == "png" else None)
-        atomic_write(paths[kind], buf.getvalue())
+    atomic_savefig(fig, out / "fig2")
     plt.close(fig)
     atomic_write(paths["csv"], table_csv(table))
     return paths

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seli_exact.atomic import atomic_write
+from seli_exact.atomic import atomic_savefig, atomic_write
 
 PANELS = (("classifiers", "Classifiers  $W$"), ("embeddings", "Embeddings  $M$"),
           ("logits", "Logits  $W^TM$"))
@@ -90,10 +90,7 @@ def plot_fig4(rows: list[dict], out, *, title: str | None = None) -> dict[str, P
     if title:
         fig.suptitle(title)
     paths = {"png": out / "fig4.png", "pdf": out / "fig4.pdf", "csv": out / "fig4.csv"}
-    for kind in ("png", "pdf"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=kind, dpi=200 if kind == "png" else None)
-        atomic_write(paths[kind], buf.getvalue())
+    atomic_savefig(fig, out / "fig4")
     plt.close(fig)
     atomic_write(paths["csv"], table_csv(table))
     return paths

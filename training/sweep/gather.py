@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from seli_exact.atomic import atomic_write
+from seli_exact.atomic import atomic_savefig, atomic_write
 
 from .cell import PATH_NAME, cell_dir, finished
 from .grid import Grid
@@ -212,10 +212,7 @@ def write_summary(table: Table, grid: Grid, out) -> list[Path]:
         ax.legend(fontsize=7)
         ax.grid(True, which="both", alpha=0.3)
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-        for ext in ("png", "pdf"):
-            buf = io.BytesIO()
-            fig.savefig(buf, format=ext, dpi=200 if ext == "png" else None)
-            written.append(atomic_write(Path(out) / f"summary_{safe}.{ext}", buf.getvalue()))
+        written += atomic_savefig(fig, Path(out) / f"summary_{safe}")
         plt.close(fig)
     return written
 
