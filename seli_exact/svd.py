@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from .arithmetic import Arithmetic, arithmetic
+from .arithmetic import MPFR, Arithmetic, Float64, MPMath, arithmetic
 from .counts import ClassCounts
 from .errors import SeliInputError
 
@@ -129,36 +129,31 @@ def sel_svd(counts: ClassCounts, arith: str | Arithmetic = "float64", dps: int |
     for j, (_, classes) in enumerate(blocks):
         block_of_class[list(classes)] = j
 
-    origin, t = _secular_roots(ar, a, r)  # (J-1,), (J-1,): roots mu_j = origin_j + t_j
-    A, Rm = ar.array(a), ar.array(r)
-    # Eigenvector components 1/(n_c - mu) in the shifted variable: (a_i - origin) - t is exact up
-    # to the error in t, so the small gaps next to a root keep their relative accuracy.
-    inv = 1 / ((A[None, :] - origin[:, None]) - t[:, None])  # (J-1, J)
-    norms = ar.sqrt((Rm[None, :] * inv * inv).sum(axis=1))  # (J-1,)
-    vectors = inv[:, block_of_class] / norms[:, None]  # (J-1, k), unit rows
+    mu, vectors = _secular_eigenpairs(ar, a, r, block_of_class)  # (J-1,), (J-1, k)
+    A = ar.array(a)
 
     terms: list[SpectralTerm] = []  # ascending: a_1 < mu_1 < a_2 < mu_2 < ... < a_J
     for j in range(len(a)):
         if r[j] >= 2:
             terms.append(SpectralTerm(A[j], "shared", blocks[j][1]))
         if j < len(a) - 1:
-            terms.append(SpectralTerm(origin[j] + t[j], "secular", vector=vectors[j]))
+            terms.append(SpectralTerm(mu[j], "secular", vector=vectors[j]))
 
+    # columns of V in descending eigenvalue order: the terms reversed, a shared count's
+    # eigenspace taking r - 1 columns (Helmert's basis) and a secular root one
+    widths = [t.multiplicity for t in reversed(terms)]
+    first = np.cumsum([0] + widths[:-1])
     k = counts.k
     V = np.full((k, k - 1), ar.number(0), dtype=ar.dtype)
-    mus = []
-    col = 0
-    for term in reversed(terms):  # descending eigenvalues
+    secular_cols, secular_rows = [], []
+    for col, term in zip(first, reversed(terms)):
         if term.kind == "shared":
-            basis = _helmert(ar, len(term.classes))  # (r, r-1)
-            V[np.array(term.classes), col : col + basis.shape[1]] = basis
-            width = basis.shape[1]
+            V[np.array(term.classes), col : col + term.multiplicity] = _helmert(ar, len(term.classes))
         else:
-            V[:, col] = term.vector
-            width = 1
-        mus.extend([term.mu] * width)
-        col += width
-    sigma = ar.sqrt(np.array(mus, dtype=ar.dtype))
+            secular_cols.append(col)
+    V[:, secular_cols] = vectors[::-1].T  # the secular terms, descending, are vectors reversed
+    mus = np.array([t.mu for t in reversed(terms) for _ in range(t.multiplicity)], dtype=ar.dtype)
+    sigma = ar.sqrt(mus)
     return SELSVD(counts, ar, sigma, V, V / sigma[None, :], tuple(terms))
 
 
@@ -169,6 +164,35 @@ def _helmert(ar: Arithmetic, r: int) -> np.ndarray:
     N[cols + 1, cols] = -(cols + 1)  # then -(l + 1) on row l + 1
     den = ar.sqrt(ar.from_ints((cols + 1) * (cols + 2)))
     return ar.from_ints(N) / den[None, :]
+
+
+def _secular_eigenpairs(ar: Arithmetic, a: list[int], r: list[int], block_of_class: np.ndarray):
+    """The secular eigenvalues mu (J-1,) and their unit eigenvectors (J-1, k), in `ar`.
+
+    mpmath takes a precision ladder: the roots are solved in float64, then polished with Newton
+    (quadratic convergence: a few steps from 16 correct digits to any precision) together with
+    the eigenvectors in MPFR at mpmath's binary precision, and handed over exactly.
+    """
+    if isinstance(ar, MPMath):
+        _, t_f, left = _secular_newton(Float64(), a, r)
+        work = MPFR(ar.ctx.prec)
+        with work.scope():
+            origin, t, _ = _secular_newton(work, a, r, left=left, start=t_f, quadratic=True)
+            mu, vectors = _eigenvectors(work, a, r, origin, t, block_of_class)
+            to_mp = np.frompyfunc(ar.from_mpfr, 1, 1)
+            return to_mp(mu), to_mp(vectors)
+    origin, t = _secular_roots(ar, a, r)
+    return _eigenvectors(ar, a, r, origin, t, block_of_class)
+
+
+def _eigenvectors(ar: Arithmetic, a, r, origin, t, block_of_class):
+    """mu = origin + t and the unit vectors with components proportional to 1/(n_c - mu)."""
+    A, Rm = ar.array(a), ar.array(r)
+    # (a_i - origin) - t is exact up to the error in t, so the small gap next to a root keeps
+    # its relative accuracy.
+    inv = 1 / ((A[None, :] - origin[:, None]) - t[:, None])  # (J-1, J)
+    norms = ar.sqrt((Rm[None, :] * inv * inv).sum(axis=1))  # (J-1,)
+    return origin + t, inv[:, block_of_class] / norms[:, None]  # (J-1,), (J-1, k) unit rows
 
 
 def _secular_roots(ar: Arithmetic, a: list[int], r: list[int]):
@@ -191,23 +215,23 @@ def _secular_roots(ar: Arithmetic, a: list[int], r: list[int]):
         if len(roots) != J - 1:
             raise ArithmeticError(f"secular polynomial gave {len(roots)} real roots, expected {J - 1}")
         return np.full(J - 1, sympy.Integer(0), dtype=object), np.array(roots, dtype=object)
-
-    if ar.name != "float64":
-        # precision ladder: solve in float64, then polish with Newton in the target arithmetic
-        # (quadratic convergence: a handful of steps from 16 correct digits to any precision)
-        from .arithmetic import Float64
-
-        origin_f, t_f, left = _secular_newton(Float64(), a, r)
-        return _secular_newton(ar, a, r, left=left, start=t_f)[:2]
     return _secular_newton(ar, a, r)[:2]
 
 
-def _secular_newton(ar: Arithmetic, a: list[int], r: list[int], left=None, start=None):
-    """Safeguarded Newton for all gaps at once, in t = mu - origin; returns (origin, t, left)."""
+def _secular_newton(ar: Arithmetic, a: list[int], r: list[int], left=None, start=None,
+                    quadratic: bool = False):
+    """Safeguarded Newton for all gaps at once, in t = mu - origin; returns (origin, t, left).
+
+    Without `start`, each gap starts at the root of its two-pole model (_two_pole_root). A
+    Newton step that leaves the bracket bisects instead. quadratic=True says `start` is already
+    within Newton's quadratic regime (a float64 root polished in higher precision): a step below
+    sqrt(eps)|t| then means the final polishing step lands at the working precision.
+    """
     A, Rm = ar.array(a), ar.array(r)
+    J = len(a)
     lo, hi = A[:-1], A[1:]
     half = (hi - lo) / 2
-    if left is None:
+    if left is None or start is None:
         mid = lo + half
         f_mid = (Rm[None, :] / (A[None, :] - mid[:, None])).sum(axis=1)
         left = f_mid >= 0  # the root lies in (lo, mid]; the origin is the nearer end
@@ -217,11 +241,19 @@ def _secular_newton(ar: Arithmetic, a: list[int], r: list[int], left=None, start
     t_lo = np.where(left, zero, -half)
     t_hi = np.where(left, half, zero)
     if start is None:
-        t = np.where(left, half / 2, -half / 2)
+        # the other terms at the midpoint, summed without the gap's two poles (no cancellation)
+        others = np.ones((J - 1, J), dtype=bool)
+        others[np.arange(J - 1), np.arange(J - 1)] = False
+        others[np.arange(J - 1), np.arange(1, J)] = False
+        rest = (np.where(others, Rm[None, :], zero) / (A[None, :] - mid[:, None])).sum(axis=1)
+        dL = np.where(left, zero, -2 * half)  # the gap's poles, in t
+        dR = np.where(left, 2 * half, zero)
+        t = _two_pole_root(ar, Rm[:-1], Rm[1:], rest, dL, dR, t_lo, t_hi)
     else:
         t = np.array([ar.number(0) + x for x in np.asarray(start).tolist()], dtype=ar.dtype)
     eps = ar.eps
     bits = int(-np.log2(float(eps)))
+    tol = ar.sqrt(np.array([eps], dtype=ar.dtype))[0] if quadratic else 4 * eps
     for _ in range(4 * bits + 100):
         d = delta - t[:, None]
         g = (Rm[None, :] / d).sum(axis=1)  # increasing in t
@@ -230,7 +262,7 @@ def _secular_newton(ar: Arithmetic, a: list[int], r: list[int], left=None, start
         t_hi = np.where(pos, t, t_hi)
         t_lo = np.where(pos, t_lo, t)
         t_new = t - g / gp
-        done = abs(t_new - t) <= 4 * eps * abs(t)
+        done = abs(t_new - t) <= tol * abs(t)
         # a converged step may round just past the bracket; never bisect away from the root
         inside = ((t_new > t_lo) & (t_new < t_hi)) | done
         t = np.where(inside, t_new, (t_lo + t_hi) / 2)
@@ -242,3 +274,22 @@ def _secular_newton(ar: Arithmetic, a: list[int], r: list[int], left=None, start
     d = delta - t[:, None]
     t = t - (Rm[None, :] / d).sum(axis=1) / (Rm[None, :] / (d * d)).sum(axis=1)
     return origin, t, left
+
+
+def _two_pole_root(ar: Arithmetic, rL, rR, c, dL, dR, t_lo, t_hi):
+    """Per gap, the root in (t_lo, t_hi) of the model r_L/(d_L - t) + r_R/(d_R - t) + c = 0.
+
+    The model keeps the gap's two poles and freezes the other terms at c, so it starts Newton
+    near the root. Multiplied out: c t^2 - (c (d_L + d_R) + r_L + r_R) t + (r_L d_R + r_R d_L +
+    c d_L d_R) = 0, solved by the cancellation-free pair q/a, c/q. The model increases between
+    its poles, so one root lies there; where rounding puts it outside, the bracket's middle.
+    """
+    zero, one = ar.number(0), ar.number(1)
+    qa, qb, qc = c, -(c * (dL + dR) + rL + rR), rL * dR + rR * dL + c * dL * dR
+    root = ar.sqrt(np.maximum(qb * qb - 4 * qa * qc, zero))
+    q = -(qb + np.where(qb >= 0, root, -root)) / 2
+    x1 = qc / np.where(q == 0, one, q)
+    x2 = np.where(qa == 0, x1, q / np.where(qa == 0, one, qa))
+    inside1 = (x1 > t_lo) & (x1 < t_hi)
+    inside2 = (x2 > t_lo) & (x2 < t_hi)
+    return np.where(inside1, x1, np.where(inside2, x2, (t_lo + t_hi) / 2))
