@@ -59,12 +59,14 @@ def main() -> None:
 
     Mr = reference_solution(counts, lam, dps=50)
     ref_cert = certify(Mr, counts, lam, 60)
+    if not abs(ref_cert["relative_gap"]) < 1e-30:  # the reference must beat float64 by far
+        raise SystemExit(f"reference not certified: relative gap {ref_cert['relative_gap']:.1e}")
     M_ref = np.array([[float(Mr[i, j]) for j in range(counts.k)] for i in range(counts.k)])
 
     t_solve, c_solve, M_solve = median_time(lambda: solve_reduced(counts, lam)[0], reps)
     t_cert, c_cert, point = median_time(lambda: solve_regpath_point(counts, lam), reps)
 
-    import cvxpy  # optional dependency; imported here so the structured part runs without it
+    import cvxpy  # optional dependency, needed here; imported after the structured timings
 
     from seli_exact.regpath.cvx import solve_full_cvxpy
 
@@ -76,22 +78,31 @@ def main() -> None:
     print(f"regularization path benchmark: {counts.describe()}, lam={lam:g}, "
           f"cvxpy {cvxpy.__version__}")
     print(f"reference: 50-digit Newton polish, certified relative gap {ref_cert['relative_gap']:.1e}")
-    head = (f"{'solver':42} {'wall [s]':>10} {'CPU [s]':>10} {'speed-up':>15} {'rel.err Z':>10} "
-            f"{'rel.gap':>9}")
+    head = (f"{'solver':42} {'runs':>4} {'wall [s]':>10} {'CPU [s]':>10} {'speed-up':>15} "
+            f"{'rel.err Z':>10} {'rel.gap':>9}")
     print(head)
     print("-" * len(head))
-    rows = [("cvxpy + SCS, full k x n problem", t_scs, c_scs, err_scs_full, p_scs.relative_gap),
-            ("structured Newton, solve only", t_solve, c_solve,
+    rows = [("cvxpy + SCS, full k x n problem", args.cvxpy_repeats, t_scs, c_scs, err_scs_full,
+             p_scs.relative_gap),
+            ("structured Newton, solve only", reps, t_solve, c_solve,
              rel_err_Z(M_solve, M_ref, counts), None),
-            ("structured Newton + 40-digit certificate", t_cert, c_cert,
+            ("structured Newton + 40-digit certificate", reps, t_cert, c_cert,
              rel_err_Z(point.M, M_ref, counts), point.relative_gap)]
-    for label, wall, cpu, err, gap in rows:
-        ratio = f"{t_scs / wall:.0f}x / {c_scs / cpu:.0f}x" if cpu > 0 else "-"
+    for label, runs, wall, cpu, err, gap in rows:
+        cpu_ratio = f"{c_scs / cpu:.0f}x" if cpu > 0 else "-"  # below the CPU clock's resolution
+        ratio = f"{t_scs / wall:.0f}x / {cpu_ratio}"
         g = "" if gap is None else f"{gap:9.1e}"
-        print(f"{label:42} {wall:10.4g} {cpu:10.4g} {ratio:>15} {err:10.1e} {g:>9}")
-    print("speed-up: wall-clock ratio / CPU-time ratio of medians measured in this run")
-    print("targets: >= 1000x faster than cvxpy + SCS; relative error in Z <= 1e-9")
-
+        print(f"{label:42} {runs:4d} {wall:10.4g} {cpu:10.4g} {ratio:>15} {err:10.1e} {g:>9}")
+    print("wall / CPU: medians over `runs` repeats in this run (cvxpy's time includes its own "
+          "40-digit certificate);\nspeed-up: cvxpy median / row median, wall-clock / CPU time; "
+          "cvxpy's rel.err is of its raw Z, its rel.gap of the class means of Z")
+    # the targets, judged on the certified row (the one `seli path` runs): its CPU-time ratio,
+    # or the wall-clock one when its CPU time is below the clock's resolution
+    speed, clock = (c_scs / c_cert, "CPU") if c_cert > 0 else (t_scs / t_cert, "wall")
+    err = rel_err_Z(point.M, M_ref, counts)
+    met = speed >= 1000 and err <= 1e-9
+    print(f"targets: >= 1000x faster than cvxpy + SCS, relative error in Z <= 1e-9: "
+          f"{'met' if met else 'NOT met'} (certified row: {speed:.0f}x {clock}, error {err:.1e})")
 
 if __name__ == "__main__":
     main()

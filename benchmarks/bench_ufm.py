@@ -30,6 +30,7 @@ import time
 
 import torch
 
+from seli_exact.atomic import atomic_write
 from training.ufm import UFMConfig, init_state, make_engine, make_runs, train_ufm
 
 
@@ -151,8 +152,7 @@ def main(argv=None) -> int:
     else:
         print("CUDA: not available on this machine; the GPU section was not run")
     if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(out, fh, indent=2)
+        atomic_write(a.json, json.dumps(out, indent=2) + "\n")
     return 0
 
 

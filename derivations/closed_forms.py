@@ -191,7 +191,7 @@ def _closed_forms_in_counts() -> dict[str, sympy.Expr]:
     return {name: out[name] for name in NAMES}
 
 
-# --- tidying: mechanical rewrites, each an identity (checked by verify.verify_closed_forms) ---
+# --- tidying: mechanical rewrites, each an identity (checked by checks.verify_tidying) ---
 
 def _tidy(expr: sympy.Expr, sigmas: dict, rationalize: bool = False) -> sympy.Expr:
     """Over a common denominator in the abstract sigmas, coefficients factored, sigmas written out.
@@ -246,7 +246,6 @@ def _collect_radicals(expr: sympy.Expr) -> sympy.Expr:
     """Common factors out, then the rest collected over its radicals, each coefficient in its
     shortest form among as-is, expanded and factored."""
     expr = sympy.factor_terms(expr)
-    coeff, rest = expr.as_independent(*[a for a in expr.free_symbols], as_Add=False)
     factors = sympy.Mul.make_args(expr)
     out = sympy.Integer(1)
     for f in factors:

@@ -62,17 +62,6 @@ class StepSpectrum:
                 return e
         raise KeyError(name)
 
-    def function(self, f) -> BlockMatrix:
-        """sum over the nonzero eigenvalues of f(sigma) times the projector, sigma = sqrt(lambda).
-
-        f(sigma) = sigma: G_W = V Lam V^T; 1/sigma: G_M = V Lam^{-1} V^T; 1: V V^T = P.
-        """
-        out = BlockMatrix.identity().scale(0)
-        for e in self.spaces:
-            if e.name != "kernel":
-                out = out + e.projector.scale(f(sympy.sqrt(e.value)))
-        return out
-
 
 @lru_cache(maxsize=1)
 def step_spectrum() -> StepSpectrum:

@@ -104,7 +104,7 @@ def verify_identity(name: str, lhs: sympy.Expr, rhs: sympy.Expr, *, points=SAMPL
     (for quotients by square roots of radical expressions)."""
     lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
     sub = positive_parametrization()[0] if parametrize else {}
-    diff = lhs - rhs
+    diff, scale = lhs - rhs, rhs  # in k, R, rho, n_min: what numeric_residual evaluates
     if parametrize:
         lhs, rhs = _unabs(lhs.subs(sub)), _unabs(rhs.subs(sub))
         sub = {}
@@ -121,7 +121,7 @@ def verify_identity(name: str, lhs: sympy.Expr, rhs: sympy.Expr, *, points=SAMPL
         reason = f"reduction failed: {type(err).__name__}"
     else:
         reason = "reduction left a nonzero remainder"
-    residual, at = numeric_residual(diff, points, scale=rhs)
+    residual, at = numeric_residual(diff, points, scale=scale)
     if residual > tol:
         return Verification(name, Status.REFUTED, residual,
                             {"method": f"numeric at {DIGITS} digits", "point": _point_json(at)})

@@ -47,8 +47,14 @@ def dual_feasibility(counts: ClassCounts, B_class: np.ndarray, ar) -> dict:
     }
 
 
-def judge_dual_feasible(cases, claim_id: str = "cert.dual_feasible") -> Verdict:
-    """cases: (name, counts, B_class, arithmetic, tol)."""
+def judge_dual_feasible(cases, row_cases=(), claim_id: str = "cert.dual_feasible") -> Verdict:
+    """cases: (name, counts, B_class, arithmetic, tol): B = B_class[y] has B^T B = P and B 1 = 0.
+
+    row_cases: (name, counts, B_class, tol): B_class[y] is the paper's B_hat = U V^T itself, with
+    U, V from numpy's dense SVD of Zhat^T (the row fact that lets the other checks work per class;
+    dual feasibility alone does not pin B_hat down, e.g. it survives swapping the rows of two
+    classes with equal counts).
+    """
     rows = []
     for name, counts, B, ar, tol in cases:
         ev = dual_feasibility(counts, B, ar)
@@ -61,15 +67,38 @@ def judge_dual_feasible(cases, claim_id: str = "cert.dual_feasible") -> Verdict:
                 spectral_norm=ev["spectral norm"],
             )
         )
+    for name, counts, B, tol in row_cases:
+        rows.append(make_row(f"{name}: U V^T = B_class[y] (dense SVD)",
+                             certificate_row_residual(counts, B), tol))
     return aggregate(claim_id, rows)
 
 
-def certificate_row_residual(counts: ClassCounts) -> float:
-    """max |U V^T - G_M[y, :]| from numpy's dense SVD of Zhat^T (the row fact, small n only)."""
-    u, s, vt = np.linalg.svd(sel_matrix(counts).T, full_matrices=False)
-    B = u[:, : counts.k - 1] @ vt[: counts.k - 1]
-    G = seli_geometry(counts).M_gram
-    return float(np.abs(B - G[counts.labels()]).max())
+def dense_certificate(counts: ClassCounts) -> np.ndarray:
+    """B_hat = U V^T (n, k) from numpy's dense SVD of Zhat^T = U Lam V^T (small n only).
+
+    U V^T is the polar factor of Zhat^T, unique although U and V are not (signs, rotations
+    inside repeated singular values)."""
+    u, _, vt = np.linalg.svd(sel_matrix(counts).T, full_matrices=False)
+    return u[:, : counts.k - 1] @ vt[: counts.k - 1]
+
+
+def certificate_row_residual(counts: ClassCounts, B_class: np.ndarray | None = None) -> float:
+    """max |U V^T - B_class[y, :]| with U V^T from the dense SVD (dense_certificate); B_class
+    defaults to seli_exact's float64 G_M (the row fact: row i of B_hat is G_M[y_i, :])."""
+    if B_class is None:
+        B_class = seli_geometry(counts).M_gram
+    B_class = np.asarray(B_class, dtype=float)
+    return float(np.abs(dense_certificate(counts) - B_class[counts.labels()]).max())
+
+
+def dense_sign_row(name: str, counts: ClassCounts, B: np.ndarray | None, tol: float) -> dict:
+    """Sec. 3.3's condition B_hat * Zhat^T > 0 read off directly, in float64: the smallest
+    B[i, c] sign(Zhat^T[i, c]) must exceed `tol` (the dense SVD's error). B (n, k) defaults to
+    dense_certificate(counts), the paper's B_hat = U V^T; tests plant others."""
+    B = dense_certificate(counts) if B is None else np.asarray(B, dtype=float)
+    margin = float(np.min(B * np.sign(sel_matrix(counts).T)))
+    return make_row(f"{name}: B_hat * Zhat^T > 0 (dense SVD, float64)", margin, tol,
+                    kind="margin")
 
 
 def judge_strict_sign(
@@ -78,13 +107,15 @@ def judge_strict_sign(
     formula_rows: list[dict] | None = None,
     forms: dict | None = None,
     claim_id: str = "cert.strict_sign",
+    dense_rows: list[dict] | None = None,
 ) -> Verdict:
     """Verified when every per-instance certificate is proven (interval arithmetic), every STEP
-    entry's sign is proven symbolically, and the closed forms equal the numeric G_M.
+    entry's sign is proven symbolically, the closed forms equal the numeric G_M, and every
+    `dense_rows` row (dense_sign_row: B_hat * Zhat^T > 0 read off U V^T directly) holds.
 
     Refuted when an interval enclosure lies on the wrong side of 0, a closed form disagrees with
-    G_M, or a closed form has the wrong sign at a sampled STEP point; undecided when a proof does
-    not close without any such evidence against it.
+    G_M, a closed form has the wrong sign at a sampled STEP point, or a dense row's margin is not
+    positive; undecided when a proof does not close without any such evidence against it.
     """
     rows = []
     for c in certs:
@@ -114,6 +145,7 @@ def judge_strict_sign(
                 row["wrong_sign_at"] = bad
         rows.append(row)
     rows += list(formula_rows or [])
+    rows += list(dense_rows or [])
     undecided = [
         f"{r['instance']}: {r.get('failure') or r.get('reason') or 'not proven'}"
         for r in rows
@@ -222,16 +254,20 @@ def judge_complementary_slackness(cases, claim_id: str = "cert.complementary_sla
 
 
 def judge_relax_optimum(cases, claim_id: str = "relax.optimum") -> Verdict:
-    """cases: (name, counts, route, Z_class, objective, lower_bound, nuclear norm claimed, tol).
+    """cases: (name, counts, route, Z, objective, lower_bound, nuclear norm claimed, tol).
 
-    The claimed ||Zhat||_* must lie in [lower_bound, objective] (to tol), and Z_class must be
-    Zhat's class columns I - 11^T/k (to tol)."""
+    The claimed ||Zhat||_* must lie in [lower_bound, objective] (to tol), the bracket must be
+    tight (objective - lower_bound <= tol), and Z must be Zhat (to tol): either its class columns
+    Z_class (k, k) against I - 11^T/k, or all n columns (k, n) against Zhat itself (a solver that
+    does not collapse the classes may leave them apart)."""
     rows = []
     for name, counts, route, Z, obj, low, nuc, tol in cases:
         k = counts.k
         scale = max(abs(nuc), 1.0)
         outside = max(0.0, low - nuc, nuc - obj) / scale
-        dist = float(np.abs(Z - (np.eye(k) - 1.0 / k)).max())
+        Z = np.asarray(Z, dtype=float)
+        Zhat = np.eye(k) - 1.0 / k if Z.shape == (k, k) else sel_matrix(counts)  # (k, k) / (k, n)
+        dist = float(np.abs(Z - Zhat).max()) if Z.shape == Zhat.shape else math.inf
         rows.append(
             make_row(
                 f"{name} ({route})",
@@ -251,7 +287,8 @@ def judge_relax_tight(factorizations, runs, claim_id: str = "relax.tight") -> Ve
     runs: (name, counts, objective, min margin) from local search must not beat p*.
 
     A run's point is rescaled to exact feasibility (divide the objective by its smallest margin
-    when that is below 1), so "beating p*" means a feasible point of (2) below ||Zhat||_*."""
+    when that is below 1), so "beating p*" means a feasible point of (2) below ||Zhat||_*. A run
+    with a margin <= 0 cannot be rescaled: it is no point of (2) and says nothing about p*."""
     rows = []
     for name, counts, W, H, tol in factorizations:
         nuc = reference(counts).nuclear_norm
@@ -263,7 +300,10 @@ def judge_relax_tight(factorizations, runs, claim_id: str = "relax.tight") -> Ve
     reached = 0
     for name, counts, obj, min_margin in runs:
         nuc = reference(counts).nuclear_norm
-        feasible_obj = obj / min_margin if min_margin < 1 else obj
+        if min_margin <= 0:
+            feasible_obj = math.inf  # not a point of (2): no evidence either way
+        else:
+            feasible_obj = obj / min_margin if min_margin < 1 else obj
         below = max(0.0, (nuc - feasible_obj) / nuc)
         reached += abs(feasible_obj - nuc) / nuc < TOL_LOCAL
         rows.append(
@@ -319,6 +359,7 @@ def judge_sign_any_counts(
     counterexample=None,
     searched: int = 0,
     claim_id: str = "conj.strict_sign_any_counts",
+    dense_rows: list[dict] | None = None,
 ) -> Verdict:
     """A conjecture under test, not a claim of the paper: verified means "proven on every instance
     tried and no counterexample found by the search", never "proven for all counts"."""
@@ -334,7 +375,7 @@ def judge_sign_any_counts(
         cert = sign_certificate(counterexample, dps=DPS)
         extra["counterexample_shrunk_by_hypothesis"] = cert.to_json()
         certs = list(certs) + [cert]
-    v = judge_strict_sign(certs, None, None, claim_id=claim_id)
+    v = judge_strict_sign(certs, None, None, claim_id=claim_id, dense_rows=dense_rows)
     return Verdict(
         v.claim_id, v.status, v.instances, v.worst, v.worst_kind, {**v.evidence, **extra}
     )

@@ -114,6 +114,9 @@ def seli_residual(
     counts: ClassCounts, W: np.ndarray, H: np.ndarray, ref: Reference
 ) -> tuple[float, float]:
     """(relative residual, alpha) of [W H]^T [W H] = alpha [[V Lam V^T, Zhat], [Zhat^T, U Lam U^T]].
+
+    Definition 3 holds for *some* alpha > 0, so the residual is relative to ||alpha S||_F itself
+    (not to max(.., 1)): a wrong geometry scaled down must not pass as a small absolute error.
     """
     Z = sel_matrix(counts)
     U = ref.U()
@@ -121,7 +124,9 @@ def seli_residual(
     F = np.hstack([W, H])
     G = F.T @ F
     alpha = float(np.sum(G * S) / np.sum(S * S))
-    return rel_residual(G, alpha * S), alpha
+    if not alpha > 0:
+        return math.inf, alpha
+    return float(np.linalg.norm(G - alpha * S) / np.linalg.norm(alpha * S)), alpha
 
 
 def judge_seli(cases, claim_id: str = "cor1.2") -> Verdict:
@@ -136,32 +141,39 @@ def judge_seli(cases, claim_id: str = "cor1.2") -> Verdict:
 
 def etf_residual(W: np.ndarray, M: np.ndarray) -> float:
     """0 for the ETF up to scaling: W = a M, M^T M = b (I - 11^T/k), a, b > 0 (else the largest
-    relative error)."""
+    relative error, each relative to the scaled target, so the residual is scale-invariant)."""
     k = W.shape[1]
     P = np.eye(k) - 1.0 / k
     a = float(np.sum(W * M) / np.sum(M * M))
     G = M.T @ M
     b = float(np.trace(G) / (k - 1))
-    if a <= 0 or b <= 0:
+    if not (a > 0 and b > 0):
         return math.inf
     return max(
-        rel_residual(W, a * M), rel_residual(G / b, P), rel_residual(W.T @ W / (a * a * b), P)
+        float(np.linalg.norm(W - a * M) / np.linalg.norm(a * M)),
+        rel_residual(G / b, P),
+        rel_residual(W.T @ W / (a * a * b), P),
     )
 
 
 def etf_symbolic() -> dict[str, bool]:
     """Exact proofs: Zhat Zhat^T = P D P equals c P (hence (SELI) = (ETF)) for k = 2 and all
-    n1, n2 (c = (n1 + n2)/2), and for balanced counts n0 at k = 2..8 (c = n0)."""
+    n1, n2 (c = (n1 + n2)/2), and for balanced counts n0 at k = 2..8 (c = n0).
+
+    The entries are polynomials in n1, n2, n0, so expanding them decides each identity exactly
+    (no `simplify`, which could only fail to decide)."""
     n1, n2, n0 = sympy.symbols("n1 n2 n0", positive=True)
+
+    def is_zero(E: sympy.Matrix) -> bool:
+        return E.applyfunc(sympy.expand) == sympy.zeros(*E.shape)
+
     out = {}
     P2 = sympy.eye(2) - sympy.ones(2, 2) / 2
     D = sympy.diag(n1, n2)
-    out["k=2, all n1, n2"] = sympy.simplify(P2 * D * P2 - (n1 + n2) / 2 * P2) == sympy.zeros(2, 2)
+    out["k=2, all n1, n2"] = is_zero(P2 * D * P2 - (n1 + n2) / 2 * P2)
     for k in range(2, 9):
         P = sympy.eye(k) - sympy.ones(k, k) / k
-        out[f"R=1, k={k}"] = sympy.simplify(P * (n0 * sympy.eye(k)) * P - n0 * P) == sympy.zeros(
-            k, k
-        )
+        out[f"R=1, k={k}"] = is_zero(P * (n0 * sympy.eye(k)) * P - n0 * P)
     return out
 
 

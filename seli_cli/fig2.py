@@ -34,9 +34,16 @@ def run(args) -> int:
     from training.fig2 import plot_fig2
 
     out = Path(args.out)
+    # every R's config is checked before the first run trains, so a bad last ratio (or one
+    # given twice, which would share a folder) costs no training time
+    configs = [config_from_args(args, R=R) for R in _ratios(args.R)]
+    seen = [c.R for c in configs]
+    twice = next((R for i, R in enumerate(seen) if R in seen[:i]), None)
+    if twice is not None:
+        raise SeliInputError(f"`--R` lists the ratio {twice} twice; got {args.R!r}. "
+                             "List each ratio once.")
     results = {}
-    for R in _ratios(args.R):
-        config = config_from_args(args, R=R)
+    for config in configs:
         folder = out / f"R{str(config.R).replace('/', '_')}"
         res = train_one(config, folder, args, desc=f"{config.arch} {config.dataset} R={config.R}")
         if res is None:

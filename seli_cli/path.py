@@ -4,7 +4,9 @@
 10^A .. 10^B, evenly spaced in the exponent, listed from the largest lam down).
 --solver structured (default: the reduced k x k problem, Newton, seli_exact.regpath) or cvxpy
 (the full k x n problem, as the paper did with CVX; needs the optional cvxpy; --cvxpy-solver
-SCS or CLARABEL). Either way each point's gap is certified by the same dual point.
+SCS or CLARABEL). Either way each point's gap is certified by the same dual point; for cvxpy the
+reported point is the class-mean matrix of its columns (reduction.py (b): averaging within classes
+never raises the objective), so its metrics and gap are those of that point.
 """
 
 from __future__ import annotations

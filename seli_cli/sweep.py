@@ -68,22 +68,28 @@ class _sigterm_interrupts:
 
 
 def validate_cells(cells) -> None:
-    """Parse every cell's argv with the real command's parser (one sentence on the first error)."""
-    from .main import UsageError, build_parser
+    """Parse every cell's argv with the real command's parser, then, for a command that offers
+    `check_args(args)` (the trainers), check its values too; one sentence on the first error."""
+    from .main import build_parser
 
     parsers = {}
     for c in cells:
         words = list(c.argv_command)
         if c.command not in parsers:
             try:
-                parsers[c.command] = build_parser(words)[0]
+                parsers[c.command] = build_parser(words)
             except ImportError as err:
                 raise SeliInputError(f"`seli {c.command}` is not available here ({err}); "
                                      "install the project in full or choose another command.") from None
+        parser, module = parsers[c.command]
         argv = words + c.args() + (["--out", "CELL"] if c.trains else ["--json"])
         try:
-            parsers[c.command].parse_args(argv)
-        except UsageError as err:
+            args = parser.parse_args(argv)
+            run = getattr(args, "_run", None)  # `seli train X`: the target module's run
+            check = getattr(sys.modules[run.__module__] if run else module, "check_args", None)
+            if check is not None:
+                check(args)
+        except SeliInputError as err:  # argparse errors (UsageError) and value errors
             raise SeliInputError(f"grid cell {c.name}: {err}") from None
 
 
@@ -106,6 +112,11 @@ def run(args) -> int:
             print(f"{c.name}\t[{res}]\tseli {' '.join(c.argv_command + tuple(c.args()))}")
         print(f"{len(cells)} cells of `seli {grid.command}` into {out / 'cells'}")
         return 0
+    try:  # one sentence now rather than a traceback from the engine or the gatherer
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SeliInputError(f"`--out` {out} cannot be created as the sweep folder "
+                             f"({err.strerror}); pass a writable folder path.") from None
     failed = 0
     if not args.gather_only:
         def event(kind: str, name: str, detail: str) -> None:

@@ -68,8 +68,9 @@ FIELDS = ("dataset", "data_root", "arch", "width", "rho", "n_min", "seed", "epoc
           "channels_last", "tf32", "metrics_every", "per_decade", "checkpoint_every")
 
 
-def config_from_args(args, **fixed):
-    """A DeepNetConfig from the flags that were given (the rest keep their defaults)."""
+def config_from_args(args, *, apply_threads: bool = True, **fixed):
+    """A DeepNetConfig from the flags that were given (the rest keep their defaults);
+    `apply_threads` sets torch's thread count from --threads."""
     from training.deepnet import DeepNetConfig
 
     kw = {f: getattr(args, f) for f in FIELDS if getattr(args, f, None) is not None}
@@ -83,12 +84,21 @@ def config_from_args(args, **fixed):
         kw["arch"] = "mlp" if kw.get("dataset", "digits") == "digits" else "resnet18"
     if args.threads is not None:
         if args.threads < 1:
-            raise SeliInputError(f"`--threads` must be at least 1; got {args.threads}.")
-        import torch
+            raise SeliInputError(f"`--threads` must be at least 1; got {args.threads}. "
+                                 "Try --threads 1.")
+        if apply_threads:
+            import torch
 
-        torch.set_num_threads(args.threads)
+            torch.set_num_threads(args.threads)
     kw.update(fixed)
     return DeepNetConfig(**kw)
+
+
+def check_args(args) -> None:
+    """The config checks of `run` without training or touching torch's threads (a sweep's
+    cells, before any starts). The data files are not read here."""
+    kw = {} if args.R is None else {"R": args.R}
+    config_from_args(args, apply_threads=False, **kw)
 
 
 class _LazyProgress:

@@ -57,7 +57,8 @@ def add_arguments(p, argv=()) -> None:
     g.add_argument("--json", action="store_true", help="print the final metrics rows as JSON")
 
 
-def config_from_args(args, **fixed):
+def config_from_args(args, *, check_device: bool = True, **fixed):
+    """The UFMConfig of the flags; `check_device` also asks torch whether cuda is there."""
     from training.ufm import config_from
 
     kw = {
@@ -79,7 +80,7 @@ def config_from_args(args, **fixed):
     if kw.get("lrs") is not None:
         kw["lrs"] = tuple(_float("lr", x) for x in kw["lrs"])
     kw.update(fixed)
-    if kw.get("device") == "cuda":
+    if check_device and kw.get("device") == "cuda":
         import torch
 
         if not torch.cuda.is_available():
@@ -88,6 +89,12 @@ def config_from_args(args, **fixed):
                 "Use --device cpu or a CUDA build of torch."
             )
     return config_from(**kw)
+
+
+def check_args(args) -> None:
+    """Every value check of `run` without training (a sweep's cells, before any starts); the
+    device is not probed, since a cell may run on another machine than the one checking it."""
+    config_from_args(args, check_device=False)
 
 
 def _float(name: str, text) -> float:
@@ -100,8 +107,14 @@ def _float(name: str, text) -> float:
 def train(cfg, out, args):
     """Train with a progress bar; NonFiniteError becomes one line on stderr (returns None)."""
     from training.runio import NonFiniteError, Progress
-    from training.ufm import train_ufm
+    from training.ufm import kernel_unavailable, train_ufm
 
+    if cfg.engine == "auto" and cfg.device == "cpu":
+        why = kernel_unavailable()
+        if why is not None:
+            print(f"note: the compiled kernel engine is unavailable ({why}); training with the "
+                  "slower batched torch engine instead. Install a C compiler (cc) for the fast "
+                  "one.", file=sys.stderr)
     with Progress(cfg.epochs, desc="UFM", enabled=args.progress) as bar:
         try:
             return train_ufm(cfg, out, resume=args.resume, progress=bar)

@@ -67,10 +67,22 @@ def test_exit_nonzero_when_refuted_or_missing(fake_run, capsys):
     )
     assert main(["check"]) == 1
     assert "refuted" in capsys.readouterr().out
-    del fake_run["verdicts"]["cert.strict_sign"]
-    fake_run["verdicts"]["thm1"]["status"] = "verified"
+    del fake_run["verdicts"]["cert.strict_sign"]  # every other claim verified
     assert main(["check"]) == 1  # a claim that left no verdict is an error
     assert "error: no verdict" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("status", ["undecided", "error"])
+def test_undecided_or_error_is_not_a_pass(fake_run, capsys, status):
+    # e.g. a proof whose simplification gave up: reported, and the exit status says so
+    from proofs_check.registry import all_claims
+
+    ids = [c.id for c in all_claims() if "quick" in c.profiles]
+    fake_run["verdicts"] = {cid: fake_verdict(cid) for cid in ids}
+    fake_run["verdicts"]["lemma3.1"] = fake_verdict("lemma3.1", status)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert f"({len(ids) - 1} verified, 1 {status}" in out
 
 
 def test_bad_arguments_exit_2(capsys):

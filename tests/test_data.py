@@ -97,6 +97,15 @@ def test_idx_reader_rejects_bad_magic_and_truncation(tmp_path):
         read_idx(p)
 
 
+@pytest.mark.parametrize("content", [b"garbage", b"\x1f\x8b\x08\x00", b"\x1f\x8b"])
+def test_idx_reader_rejects_a_broken_gzip(tmp_path, content):
+    p = tmp_path / "train-images-idx3-ubyte.gz"
+    p.write_bytes(content)
+    with pytest.raises(SeliInputError, match=r"train-images-idx3-ubyte\.gz cannot be read as an "
+                                             r"IDX file \(\w+: .*\); replace it"):
+        read_idx(p)
+
+
 def test_idx_reader_other_types(tmp_path):
     arr = np.array([[1.5, -2.0], [3.25, 4.0]], dtype=">f4")
     p = tmp_path / "f.idx"

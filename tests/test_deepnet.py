@@ -56,6 +56,11 @@ def test_defaults_are_the_papers_recipe():
     ({"epochs": 0}, "`epochs` must be at least 1"),
     ({"metrics_every": "step"}, "`metrics_every` must be 'log' or 'epoch'"),
     ({"device": "tpu"}, "`device` must be cpu or cuda"),
+    ({"device": "cuda:x"}, r"`device` must be cpu or cuda \(cuda:N for GPU N\); got 'cuda:x'"),
+    ({"milestones": ()}, r"`milestones` must be increasing .* got \[\]\. Try 1/3,2/3 \(or --gamma 1"),
+    ({"epochs": -2}, r"`epochs` must be at least 1; got epochs=-2\. Try 350\."),
+    ({"R": "1/2"}, r"`R` must be at least 1 .* got R=1/2\. Use R=1"),
+    ({"rho": 1}, r"`rho` must lie strictly between 0 and 1; got rho=1\. Try rho=1/2\."),
 ])
 def test_config_rejects_bad_values(kw, match):
     with pytest.raises(SeliInputError, match=match):
@@ -154,6 +159,30 @@ def test_resume_refuses_another_config(tmp_path):
         train(DeepNetConfig(**(TINY | {"epochs": 2})), out=tmp_path)
 
 
+def test_resume_refuses_another_epoch_count(tmp_path):
+    # the milestones are fractions of the epochs: more epochs would change the schedule
+    train(DeepNetConfig(**(TINY | {"epochs": 2})), out=tmp_path)
+    before = (tmp_path / "metrics.jsonl").read_bytes()
+    with pytest.raises(SeliInputError, match="--resume needs the configuration .* epochs: saved 2"):
+        train(DeepNetConfig(**(TINY | {"epochs": 4})), out=tmp_path, resume=True)
+    assert (tmp_path / "metrics.jsonl").read_bytes() == before
+
+
+def test_resume_refuses_other_training_images(tmp_path):
+    config = DeepNetConfig(**(TINY | {"epochs": 2}))
+    train(config, out=tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    data = load_digits()
+    y = data.y.copy()
+    y[[0, 1]] = y[[1, 0]]  # the data set on disk changed: two labels swapped
+    changed = type(data)(data.name, data.x, y, data.k, data.source)
+    with pytest.raises(SeliInputError, match=r"--resume found other training images than the run "
+                                             r"started with .* or start a fresh --out"):
+        train(config, out=tmp_path, resume=True, data=changed)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing touched
+    assert train(config, out=tmp_path, resume=True, data=data).rows  # the same data resume
+
+
 def test_nan_guard_keeps_the_last_good_checkpoint(tmp_path):
     # lr 0.1 for epochs 1-2, then 0.1 * 1e30: the loss blows up in epoch 3 or 4
     config = DeepNetConfig(**(TINY | {"gamma": 1e30, "milestones": (0.5,), "epochs": 4,
@@ -224,6 +253,16 @@ def test_cli_trains_on_fake_mnist_files(tmp_path, capsys):
     assert "class counts [6, 6, 6, 6, 6, 3, 3, 3, 3, 3]" in capsys.readouterr().out
 
 
+def test_fig2_checks_every_ratio_before_training(tmp_path, capsys):
+    flags = ["--width", "8", "--n-min", "2", "--epochs", "1", "--no-progress"]
+    for R, match in (("1,x", "error: `R` must be a number; got the text 'x'"),
+                     ("10,10.0", "error: `--R` lists the ratio 10 twice; got '10,10.0'")):
+        assert main(["reproduce", "fig2", "--out", str(tmp_path / "f"), "--R", R, *flags]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(match) and err.count("\n") == 1
+    assert not (tmp_path / "f").exists()  # the good first ratio did not train
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["train", "deepnet", "--out", str(tmp_path), "--dataset", "mnist",
                  "--data-root", str(tmp_path)]) == 2
@@ -262,6 +301,21 @@ def test_judge_refutes_planted_wrong_trajectories(seli_end, etf_end, failing):
     v = judge_deepnet(planted_rows(seli_end, etf_end), 10)
     assert v.status is Status.REFUTED
     assert v.evidence["worst"] == failing and v.worst < 0
+
+
+@pytest.mark.parametrize("where", ["seli_end", "etf_end", "seli_zero"])
+def test_judge_refutes_a_nan_distance_wherever_it_is(where):
+    # NaN compares false with everything: it must not slip past the worst margin
+    good = {"seli_end": (0.1, 0.3, 0.2), "etf_end": (0.4, 0.45), "seli_zero": (0.4, 0.8, 0.5)}
+    good[where] = (good[where][0], float("nan")) + good[where][2:]
+    v = judge_deepnet(planted_rows(**good), 10)
+    assert v.status is Status.REFUTED, v.evidence["margins"]
+    assert "embeddings" in v.evidence["worst"]
+
+
+def test_judge_refutes_a_zero_distance_at_zero_error():
+    v = judge_deepnet(planted_rows((0.1, 0.3, 0.2), (0.4, 0.45), seli_zero=(0.0, 0.8, 0.5)), 10)
+    assert v.status is Status.REFUTED and v.evidence["worst"] == "seli_classifiers_decreases"
 
 
 def test_judge_undecided_without_zero_training_error():

@@ -102,6 +102,67 @@ def test_weak_duality_at_arbitrary_points(counts, seed, lam):
     assert certify(M, counts, lam, 30)["duality_gap"] >= -1e-25
 
 
+def dense_ce_grad(Z, counts):
+    E = np.exp(Z - Z.max(axis=0))
+    return E / E.sum(axis=0) - one_hot(counts)  # (k, n)
+
+
+@given(small_counts(), st.integers(0, 2**32 - 1))
+def test_dual_is_minus_the_ce_conjugate_by_fenchel_young(counts, seed):
+    """Independent route for the entropy formula: at Gam = grad L(Z) Fenchel-Young is an
+    equality, L*(Gam) = <Gam, Z> - L(Z), so Dual(Gam) = L(Z) - <grad L(Z), Z> on the full k x n
+    problem. A lam above ||grad L(Z)||_2 keeps the certificate's scaling t at 1."""
+    M = 3 * np.random.default_rng(seed).standard_normal((counts.k, counts.k))
+    Z = M @ one_hot(counts)
+    G = dense_ce_grad(Z, counts)
+    lam = 2 * np.linalg.norm(G, 2) + 1e-3
+    cert = certify(M, counts, lam, 40)
+    assert cert["dual_scaling"] == 1.0
+    loss = full_objective(Z, counts, lam) - lam * np.linalg.svd(Z, compute_uv=False).sum()
+    expected = loss - float(np.sum(G * Z))
+    assert cert["dual_objective"] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("lam", [1.0, 1e-2, 1e-6])
+def test_scaled_dual_point_is_on_the_spectral_norm_ball(lam):
+    """The dual point t grad L(Z) of the full problem has ||.||_2 = lam exactly when t < 1
+    (dense SVD of the k x n gradient, not the D^{1/2}-weighted k x k one)."""
+    M = 0.5 * solve_regpath_point(PAPER, lam).M  # a suboptimal point: t < 1 there
+    cert = certify(M, PAPER, lam)
+    spec = np.linalg.norm(dense_ce_grad(M @ one_hot(PAPER), PAPER), 2)
+    assert cert["dual_scaling"] < 1
+    assert cert["dual_scaling"] * spec == pytest.approx(lam, rel=1e-12)
+
+
+@pytest.mark.parametrize("lam", [1e-1, 1e-2, 1e-4])
+def test_certificate_is_large_at_planted_wrong_points(lam):
+    """The gap bounds F(M) - F(M*) from above and is far from 0 away from the optimum: at the
+    optimum scaled by 1.01, nudged by 1e-3, and at the best multiple of the SEL matrix
+    (Prop. 1: not optimal under imbalance)."""
+    from seli_exact.regpath.solver import _sel_start
+
+    p = solve_regpath_point(PAPER, lam)
+    assert abs(p.relative_gap) < 1e-14
+    nuc_hat = np.linalg.svd(sel_matrix(PAPER), compute_uv=False).sum()
+    planted = [1.01 * p.M, p.M + 1e-3 * np.eye(4),
+               _sel_start(PAPER, lam, nuc_hat) * class_sel(4)]
+    for M in planted:
+        cert = certify(M, PAPER, lam)
+        excess = full_objective(M @ one_hot(PAPER), PAPER, lam) - p.objective
+        assert excess > 0
+        assert cert["duality_gap"] >= excess * (1 - 1e-9)
+        assert cert["relative_gap"] > 1e-4
+
+
+def test_certificate_is_evaluated_at_the_returned_point():
+    """The point's objective is P(M Y) on the full problem, and its certificate is that of M."""
+    for lam in (1.0, 1e-3):
+        p = solve_regpath_point(from_counts([7, 3, 3, 1]), lam)
+        assert p.objective == pytest.approx(full_objective(p.Z(), p.counts, lam), rel=1e-13)
+        again = certify(p.M, p.counts, lam)
+        assert again["duality_gap"] == p.duality_gap and again["objective"] == p.objective
+
+
 def test_dual_value_float_matches_mpmath():
     p = solve_regpath_point(PAPER, 1e-3)
     G = ce_columns(p.M)[1] - np.eye(4)
@@ -240,6 +301,32 @@ def test_metrics_of_the_sel_direction():
     assert min_margin(flipped) == pytest.approx(-1.0)
 
 
+@pytest.mark.parametrize("lam", [1e-1, 1e-4])
+def test_direction_error_matches_a_dense_computation(lam):
+    """Prop. 2's quantity on the full k x n matrices (dense SVDs), against the D^{1/2} shortcut."""
+    p = solve_regpath_point(PAPER, lam)
+    Z, Zhat = p.Z(), sel_matrix(PAPER)
+    nuc = lambda A: np.linalg.svd(A, compute_uv=False).sum()  # noqa: E731
+    dense = np.linalg.norm(Z / nuc(Z) - Zhat / nuc(Zhat))
+    assert direction_error(p.M, PAPER) == pytest.approx(dense, rel=1e-12)
+
+
+def test_ce_gradient_matches_finite_differences_of_the_loss():
+    """sec4.4's residual uses ce_gradient; check it against central differences of L."""
+    from seli_exact.regpath import ce_gradient
+
+    c = from_counts([3, 2, 1])
+    Z = np.random.default_rng(3).standard_normal((3, c.n))
+    G = ce_gradient(Z, c)
+    loss = lambda A: full_objective(A, c, 0.0)  # noqa: E731 - lam = 0: the CE loss alone
+    eps = 1e-6
+    for i in range(3):
+        for j in range(c.n):
+            E = np.zeros_like(Z)
+            E[i, j] = eps
+            assert (loss(Z + E) - loss(Z - E)) / (2 * eps) == pytest.approx(G[i, j], abs=1e-8)
+
+
 def test_balanced_path_is_etf_at_every_lambda():
     """Sec. 4.2: for balanced data the solution is the ETF (= SELI) for every lam > 0."""
     for p in solve_regpath(step(4, 1, "1/2", 5), [1.0, 1e-3, 1e-8]):
@@ -296,6 +383,14 @@ def test_parse_lambdas_errors(text, match):
 def test_bad_lambda(lam):
     with pytest.raises(SeliInputError, match="`lam` must be a positive"):
         solve_regpath_point(PAPER, lam)
+
+
+def test_gd_ufm_needs_d_above_k_minus_1():
+    """Theorem 2 assumes d > k - 1: d = k - 1 is refused with the fix in the message."""
+    from seli_exact.regpath import gd_ufm
+
+    with pytest.raises(SeliInputError, match="Theorem 2 needs d > k - 1 = 2; try d=3"):
+        gd_ufm(from_counts([2, 1, 1]), 0.2, d=2)
 
 
 def test_bad_counts():

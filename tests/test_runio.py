@@ -99,6 +99,47 @@ def test_resume_without_checkpoint_starts_afresh(tmp_path):
     assert rd2.rows() == []
 
 
+def test_resume_refuses_a_corrupt_checkpoint_and_leaves_the_folder_alone(tmp_path):
+    rd = RunDir(tmp_path, Cfg())
+    rd.start()
+    rd.log({"epoch": 0, "loss": 1.0})
+    rd.checkpoint({"x": torch.ones(2)}, epoch=0)
+    good = (tmp_path / "checkpoint.pt").read_bytes()
+    (tmp_path / "checkpoint.pt").write_bytes(good[:100])  # e.g. a copy cut short
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(SeliInputError, match=r"--resume cannot read the checkpoint .*checkpoint\.pt "
+                                             r"\(.*\); restore it .* or delete it"):
+        RunDir(tmp_path, Cfg(), resume=True).start()
+    torch.save({"something": "else"}, tmp_path / "checkpoint.pt")
+    with pytest.raises(SeliInputError, match=r"found no state, epoch, rng, metrics_rows in the "
+                                             r"checkpoint"):
+        RunDir(tmp_path, Cfg(), resume=True).start()
+    (tmp_path / "checkpoint.pt").write_bytes(good[:100])
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing rewritten
+
+
+def test_resume_refuses_a_corrupt_config_json(tmp_path):
+    RunDir(tmp_path, Cfg()).start()
+    (tmp_path / "config.json").write_text("{bad")
+    with pytest.raises(SeliInputError, match=r"--resume cannot compare the configuration: .*"
+                                             r"config\.json is not a seli config\.json "
+                                             r"\(JSONDecodeError"):
+        RunDir(tmp_path, Cfg(), resume=True).start()
+    (tmp_path / "config.json").write_text("[1, 2]")
+    with pytest.raises(SeliInputError, match=r"is not a seli config\.json \(TypeError"):
+        RunDir(tmp_path, Cfg(), resume=True).start()
+    assert (tmp_path / "config.json").read_text() == "[1, 2]"
+
+
+def test_out_below_a_file_is_one_sentence(tmp_path):
+    (tmp_path / "f").write_text("a file")
+    with pytest.raises(SeliInputError, match=r"`--out` .*f/sub cannot be created as a folder "
+                                             r"\(Not a directory\); pass a writable folder"):
+        RunDir(tmp_path / "f" / "sub", Cfg()).start()
+    with pytest.raises(SeliInputError, match=r"`--out` must be a folder; got the file"):
+        RunDir(tmp_path / "f", Cfg()).start()
+
+
 def test_rng_state_round_trip_covers_python_numpy_torch():
     state = runio.rng_state()
     a = (random.random(), np.random.rand(), torch.rand(1).item())

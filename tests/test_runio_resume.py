@@ -6,8 +6,9 @@ import json
 import os
 import signal
 import subprocess
-import sys, time
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -58,7 +59,7 @@ def _checkpoint_epoch(path) -> int:
 
 def test_killed_process_resumes_to_the_uninterrupted_metrics(tmp_path):
     epochs = 300
-    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))  # the repo root
     cut = tmp_path / "cut"
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(cut), str(epochs)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

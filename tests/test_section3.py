@@ -12,7 +12,7 @@ from proofs_check import proof_steps as ps
 from proofs_check import theorem1 as t1
 from proofs_check.certificate import sign_certificate
 from proofs_check.sign_proof import SignProof, prove_step_signs, step_closed_forms
-from seli_exact import arithmetic, etf_geometry, factorize, sel_svd, seli_geometry, step
+from seli_exact import arithmetic, etf_geometry, factorize, sel_matrix, sel_svd, seli_geometry, step
 
 FIG1 = step(4, 10, "1/2", 5)
 TOL = evidence.RTOL64 * 100
@@ -111,6 +111,19 @@ def test_seli_refutes_negative_scaling():
     assert v.status is Status.REFUTED
 
 
+@pytest.mark.parametrize("scale", [1e-8, 1e-3, 1e3])
+def test_seli_is_judged_up_to_scaling_only(scale):
+    # Definition 3 holds for some alpha > 0: the true solution at any scale is SELI, and a wrong
+    # geometry stays wrong however small it is (no absolute tolerance to hide under)
+    W, H = fig1_solution()
+    assert t1.judge_seli([("scaled", FIG1, scale * W, scale * H, TOL)]).status is Status.VERIFIED
+    g = etf_geometry(4)
+    vals, vecs = np.linalg.eigh(g.W_gram)
+    F = scale * (vecs[:, 1:] * np.sqrt(vals[1:])).T
+    v = t1.judge_seli([("small ETF", FIG1, F, F[:, FIG1.labels()], TOL)])
+    assert v.status is Status.REFUTED and v.worst > 0.1
+
+
 # ----------------------------------------------------------------------------- Corollary 1.3
 def test_etf_symbolic_proofs_hold():
     assert all(t1.etf_symbolic().values())
@@ -122,6 +135,13 @@ def test_etf_refutes_seli_of_imbalanced_data():
     W2, M2 = factorize(sel_svd(step(4, 1, "1/2", 5)), 4, seed=0)
     assert t1.judge_etf([("balanced", W2, M2, TOL)]).status is Status.VERIFIED
     assert t1.judge_etf([("balanced", W2, M2, TOL)], {"bad proof": False}).status is Status.REFUTED
+    # scale-invariant both ways: a tiny ETF is an ETF, a tiny SELI of imbalanced data is not
+    assert t1.judge_etf([("tiny", 1e-8 * W2, 1e-8 * M2, TOL)]).status is Status.VERIFIED
+    assert t1.judge_etf([("tiny fig1", 1e-8 * W, 1e-8 * M, TOL)]).status is Status.REFUTED
+    # W = M + E with E off the ETF, at a tiny scale: the W = a M part must still see E
+    E = np.random.default_rng(0).standard_normal(W2.shape) * 1e-3
+    assert t1.judge_etf([("W != a M", 1e-8 * (W2 + E), 1e-8 * W2, TOL)]).status is Status.REFUTED
+    assert t1.judge_etf([("W = -M", -M2, M2, TOL)]).status is Status.REFUTED  # a > 0 required
 
 
 # ----------------------------------------------------------------------------- Lemma 3.1, Eq. (4)
@@ -140,6 +160,33 @@ def test_lemma31_refutes_perturbed_formula():
     assert v.status is Status.REFUTED
 
 
+def _row(verdict, prefix):
+    """The evidence row whose instance name starts with `prefix` (every row, not only 5)."""
+    rows = [r for r in verdict.evidence["instances"] if str(r["instance"]).startswith(prefix)]
+    assert rows, [r["instance"] for r in verdict.evidence["instances"]]
+    return rows
+
+
+def test_lemma31_symbolic_and_order_parts_can_fail():
+    def wrong_h(k, R):
+        w, h = pf.paper_lemma31(k, R)
+        return w, h * (1 + sympy.Rational(1, 10**6))
+
+    v = pf.judge_lemma31(wrong_h)
+    assert v.status is Status.REFUTED
+    assert not _row(v, "symbolic: h_norm_ratio")[0]["ok"]
+    assert _row(v, "symbolic: w_norm_ratio")[0]["ok"]
+
+    def swapped(k, R):  # classifier and embedding ratios exchanged: the order is reversed
+        w, h = pf.paper_lemma31(k, R)
+        return h, w
+
+    v = pf.judge_lemma31(swapped, symbolic=False)
+    order = _row(v, "order k=4, R=10")
+    assert v.status is Status.REFUTED and not order[0]["ok"]
+    assert _row(v, "order k=2, R=10")[0]["ok"]  # k = 2: both ratios are 1, swapped or not
+
+
 def test_eq4_refutes_flipped_sign():
     def flipped(k, R):
         x = sympy.sqrt((R + 1) / sympy.Integer(2))
@@ -149,9 +196,47 @@ def test_eq4_refutes_flipped_sign():
     assert v.status is Status.REFUTED
 
 
+def test_lemma31_symbolic_match_never_verified_without_a_proof():
+    # true (sin^2 + cos^2 = 1), but outside what reduction modulo radicals proves: undecided
+    def disguised(k, R):
+        w, h = pf.paper_lemma31(k, R)
+        return w * (sympy.sin(R) ** 2 + sympy.cos(R) ** 2), h
+
+    v = pf.judge_lemma31(disguised, profile="quick")
+    assert v.status is Status.UNDECIDED and not v.passed
+    assert any("w_norm_ratio" in u for u in v.evidence["undecided"])
+
+
+def test_eq4_monotonicity_and_symbolic_parts_can_fail():
+    def swapped(k, R):  # both are -1/(k-1) at R = 1, but each moves the other way in R
+        cmaj, cmin = pf.paper_eq4(k, R)
+        return cmin, cmaj
+
+    v = pf.judge_eq4(swapped)
+    assert v.status is Status.REFUTED
+    assert _row(v, "majority at R = 1")[0]["ok"] and _row(v, "minority at R = 1")[0]["ok"]
+    assert not _row(v, "majority decreasing in R")[0]["ok"]
+    assert not _row(v, "minority increasing in R")[0]["ok"]
+    assert not _row(v, "symbolic: cos_w_majmaj")[0]["ok"]
+
+
 def test_remark32_refutes_a_formula_without_collapse():
     v = pf.judge_remark32(lambda k, R: pf.paper_eq4(k, R)[0])  # the majority cosine
     assert v.status is Status.REFUTED
+
+
+def test_remark32_refutes_a_collapse_at_the_wrong_rate():
+    # Cos -> 1, but 1 - Cos ~ 2 sqrt(2) k / sqrt(R): twice the stated rate
+    def twice(k, R):
+        return 1 - 2 * k / (k - 2 + sympy.sqrt((R + 1) / sympy.Integer(2)))
+
+    v = pf.judge_remark32(twice)
+    assert v.status is Status.REFUTED
+    assert _row(v, "symbolic: lim")[0]["ok"]
+    assert not _row(v, "symbolic: sqrt(R) (1 - Cos) -> sqrt(2) k")[0]["ok"]
+    ok = pf.judge_remark32()
+    assert ok.status is Status.VERIFIED
+    assert _row(ok, "symbolic: sqrt(R) (1 - Cos) -> sqrt(2) k")[0]["ok"]
 
 
 # ----------------------------------------------------------------------------- the certificate
@@ -164,6 +249,20 @@ def test_dual_feasible_refutes_mis_scaled_certificate():
     assert abs(v.evidence["failing"][0]["spectral_norm"] - 1.01) < 1e-12
     shifted = G + 0.001  # rows no longer sum to zero
     assert ps.judge_dual_feasible([("B 1 != 0", FIG1, shifted, f64, TOL)]).status is Status.REFUTED
+
+
+def test_dual_feasible_row_fact_catches_swapped_rows():
+    # rows of two majority classes (equal counts) swapped: B^T B = P and B 1 = 0 still hold, but
+    # B_class[y] is no longer U V^T
+    G = seli_geometry(FIG1).M_gram
+    swapped = G[[1, 0, 2, 3]]
+    f64 = evidence.F64
+    assert ps.judge_dual_feasible([("swapped", FIG1, swapped, f64, TOL)]).status is Status.VERIFIED
+    ok_rows = [("fig1", FIG1, G, evidence.reference(FIG1).tol)]
+    assert ps.judge_dual_feasible([], ok_rows).status is Status.VERIFIED
+    v = ps.judge_dual_feasible([], [("swapped", FIG1, swapped, evidence.reference(FIG1).tol)])
+    assert v.status is Status.REFUTED
+    assert v.evidence["failing"][0]["residual"] > 0.1
 
 
 def test_dual_feasible_exact():
@@ -181,6 +280,27 @@ def test_strict_sign_refutes_flipped_gram():
     v = ps.judge_strict_sign([good, flipped], None)
     assert v.status is Status.REFUTED
     assert v.evidence["failing"][0]["float64_margin"] < 0
+
+
+def test_strict_sign_reads_the_sign_off_U_V_T():
+    # the paper's B_hat = U V^T from numpy's dense SVD: its sign margin is that of G_M (row fact)
+    tol = evidence.reference(FIG1).tol
+    row = ps.dense_sign_row("fig1", FIG1, None, tol)
+    assert row["ok"]
+    G = seli_geometry(FIG1).M_gram
+    assert abs(row["margin"] - sign_certificate(FIG1).float64_margin) < 1e-12
+    B = ps.dense_certificate(FIG1)
+    assert np.abs(B - G[FIG1.labels()]).max() < tol
+    assert ps.judge_strict_sign([], None, dense_rows=[row]).status is Status.VERIFIED
+    # one example's certificate entry against another class flipped to positive
+    Bf = B.copy()
+    Bf[7, 2] = -Bf[7, 2]
+    bad = ps.dense_sign_row("flipped entry", FIG1, Bf, tol)
+    v = ps.judge_strict_sign([], None, dense_rows=[row, bad])
+    assert v.status is Status.REFUTED and v.evidence["failing"][0]["margin"] < 0
+    # a certificate whose label entries vanish has margin 0: not strictly positive
+    Bz = B * (1 - np.sign(sel_matrix(FIG1).T).clip(0))
+    assert not ps.dense_sign_row("zero labels", FIG1, Bz, tol)["ok"]
 
 
 def test_strict_sign_refutes_wrong_closed_form():
@@ -245,6 +365,21 @@ def test_relax_optimum_refutes_wrong_value_and_minimizer():
     assert ps.judge_relax_optimum([wrong_value]).status is Status.REFUTED
     wrong_Z = case[:3] + (r.Z_class + 1e-3,) + case[4:]
     assert ps.judge_relax_optimum([wrong_Z]).status is Status.REFUTED
+    # a bracket [lower bound, objective] that contains p* but is wide proves nothing
+    loose = case[:5] + (0.5 * nuc, nuc, 1e-8)
+    assert ps.judge_relax_optimum([loose]).status is Status.REFUTED
+
+
+def test_relax_optimum_judges_every_column_of_a_full_solution():
+    nuc = evidence.Reference(FIG1).nuclear_norm
+    Z = sel_matrix(FIG1)  # (k, n)
+    case = ("full", FIG1, "full", Z, nuc, nuc, nuc, 1e-8)
+    assert ps.judge_relax_optimum([case]).status is Status.VERIFIED
+    Z2 = Z.copy()
+    Z2[:, 3] += 1e-3  # one example off Zhat; its class mean moves by only 1e-3 / 50
+    v = ps.judge_relax_optimum([case[:3] + (Z2,) + case[4:]])
+    assert v.status is Status.REFUTED
+    assert v.evidence["failing"][0]["distance_to_Zhat"] >= 1e-3 * (1 - 1e-9)
 
 
 def test_relax_tight_refutes():
@@ -259,6 +394,9 @@ def test_relax_tight_refutes():
     assert rescaled.status is Status.VERIFIED
     scaled = ps.judge_relax_tight([("1.1 W", FIG1, 1.1 * W, H, TOL)], [])
     assert scaled.status is Status.REFUTED
+    # a run that ended with a negative margin is no point of (2): no evidence either way
+    lost = ps.judge_relax_tight([], [("run", FIG1, nuc, 1.0), ("lost", FIG1, 0.5 * nuc, -0.2)])
+    assert lost.status is Status.VERIFIED
 
 
 def test_conjecture_reports_counterexample():
@@ -270,6 +408,10 @@ def test_conjecture_reports_counterexample():
     )  # a "found" counterexample is re-proven: it is not one
     assert v.status is Status.VERIFIED
     assert v.evidence["counterexample_shrunk_by_hypothesis"]["proven"]
+    # the dense B_hat * Zhat^T rows are judged for the conjecture too
+    B = -ps.dense_certificate(FIG1)
+    bad = ps.dense_sign_row("-B", FIG1, B, 1e-12)
+    assert ps.judge_sign_any_counts([], None, 0, dense_rows=[bad]).status is Status.REFUTED
 
 
 # ------------------------------------------------------------------------ the registered checks

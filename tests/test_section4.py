@@ -33,6 +33,30 @@ def test_prop1_refutes_a_path_that_reaches_seli():
     assert s4.judge_prop1(cases).status is Status.REFUTED
 
 
+def test_prop1_refutes_a_path_within_solver_accuracy_of_seli():
+    """A distance of 1e-12 is SELI up to the solver's accuracy: it must not count as "not SELI"."""
+    cases = s4._prop1_cases("quick")
+    cases[2]["dist_max"][-1] = 1e-12
+    v = s4.judge_prop1(cases)
+    assert v.status is Status.REFUTED and v.evidence["failing"]["min_dist_seli"] == 1e-12
+
+
+def test_prop1_pipeline_sees_a_seli_point():
+    """End to end: the distance prop1 measures is ~0 at a SELI point (a multiple of the SEL
+    matrix put in place of the solution), so the judge can fail on real solver output too."""
+    import dataclasses
+
+    from seli_exact.regpath import path_metrics
+
+    cases = s4._prop1_cases("quick")
+    p = solve_regpath_point(s4.PAPER, 1e-2)
+    seli = path_metrics(dataclasses.replace(p, M=7.0 * class_sel(4))).dist_seli
+    cases[0]["dist_max"][1] = max(float(seli.classifiers), float(seli.embeddings),
+                                  float(seli.logits))
+    assert cases[0]["dist_max"][1] < 1e-14
+    assert s4.judge_prop1(cases).status is Status.REFUTED
+
+
 def test_prop1_refutes_equal_singular_values():
     """Balanced data: Lemma A.3's premise fails, the proof's step must not pass."""
     cases = s4._prop1_cases("quick")
@@ -40,9 +64,19 @@ def test_prop1_refutes_equal_singular_values():
     assert s4.judge_prop1(cases).status is Status.REFUTED
 
 
+def test_prop1_does_not_verify_an_undefined_distance():
+    """A NaN distance (min() would skip it depending on its position) cannot count as not-SELI."""
+    for pos in (0, -1):
+        cases = s4._prop1_cases("quick")
+        cases[0]["dist_max"][pos] = float("nan")
+        assert s4.judge_prop1(cases).status is not Status.VERIFIED
+
+
 def test_prop1_undecided_without_a_certificate():
     cases = s4._prop1_cases("quick")
     cases[1]["gap"] = 1e-3
+    assert s4.judge_prop1(cases).status is Status.UNDECIDED
+    cases[1]["gap"] = float("nan")
     assert s4.judge_prop1(cases).status is Status.UNDECIDED
 
 
@@ -63,6 +97,33 @@ def flipped_alpha_prime(alpha, k):
 def test_lemmaA1v_refutes_wrong_formulas(formula):
     v = s4.judge_lemmaA1v(formula, ks=(3,), alphas=("1",))
     assert v.status is Status.REFUTED
+
+
+@pytest.mark.parametrize("formula", [flipped_alpha_prime, lambda a, k: 0 * a,
+                                     lambda a, k: 2 * s4.alpha_prime_paper(a, k)])
+def test_lemmaA1v_numeric_part_alone_refutes_wrong_formulas(formula):
+    """Without the symbolic part (ks=()): a flipped sign, a zero or a doubled alpha' must fail
+    the 80-digit comparison too (the residual is scaled by the gradient, not by alpha')."""
+    v = s4.judge_lemmaA1v(formula, ks=(), alphas=("1",))
+    assert v.status is Status.REFUTED and v.worst > 0.1
+
+
+def test_lemmaA1v_symbolic_part_alone_refutes_a_wrong_formula():
+    """Exact decision (rational in exp(alpha/k)), not sampling: the numeric part is skipped."""
+    v = s4.judge_lemmaA1v(wrong_alpha_prime, ks=(4,), alphas=(), counts_list=[s4.PAPER])
+    assert v.status is Status.REFUTED and v.evidence["k"] == 4
+
+
+def test_lemmaA1v_symbolic_decision_is_exact_or_undecided():
+    a = sympy.Symbol("alpha", positive=True)
+    e = sympy.exp(a / 3)
+    assert s4._symbolic_zero(e**2 / (e**3 + 2) - 1 / (e + 2 / e**2), a, 3) is True
+    assert s4._symbolic_zero(e**2 / (e**3 + 2) - 1 / (e + 2.0000001 / e**2), a, 3) is False
+    assert s4._symbolic_zero(sympy.sin(a), a, 3) is None  # not rational in exp(alpha/3)
+
+
+def test_lemmaA1v_true_formula_verified():
+    assert s4.judge_lemmaA1v(s4.alpha_prime_paper, ks=(2, 3, 5)).status is Status.VERIFIED
 
 
 def test_lemmaA1v_numeric_part_alone_refutes_a_tiny_perturbation():
@@ -91,6 +152,31 @@ def test_prop2_refutes_a_plateau():
     assert s4.judge_prop2(series).status is Status.REFUTED
 
 
+@pytest.mark.parametrize("stall", ["creep", "slow_power", "offset"])
+def test_prop2_refutes_stalled_sequences(stall):
+    """Strictly decreasing but not converging to 0 (or not at a usable rate): refuted.
+    creep: 0.05 - 1e-10 j (local exponents ~1e-9 that *grow* along the grid);
+    slow_power: 0.1 log(1/lam)^-0.05; offset: 0.02 + 0.1 / log(1/lam) (exponents decay)."""
+    series = s4._prop2_series("quick")
+    L = np.log(1 / np.asarray(series[0]["lams"]))
+    series[0]["direction_error"] = {
+        "creep": [0.05 - 1e-10 * j for j in range(len(L))],
+        "slow_power": list(0.1 * L**-0.05),
+        "offset": list(0.02 + 0.1 / L),
+    }[stall]
+    assert all(np.diff(series[0]["direction_error"]) < 0)
+    assert s4.judge_prop2(series).status is Status.REFUTED
+
+
+def test_prop2_accepts_a_clean_power_law_and_errors_on_a_short_grid():
+    lams = [10.0**-j for j in range(1, 9)]
+    err = list(0.2 / np.log(1 / np.asarray(lams)))  # err ~ log(1/lam)^-1: exponents all 1
+    good = [{"name": "x", "lams": lams, "direction_error": err}]
+    assert s4.judge_prop2(good).status is Status.VERIFIED
+    short = [{"name": "x", "lams": lams[:2], "direction_error": good[0]["direction_error"][:2]}]
+    assert s4.judge_prop2(short).status is Status.ERROR
+
+
 def test_prop2_refutes_a_non_monotone_path():
     series = s4._prop2_series("quick")
     err = series[0]["direction_error"]
@@ -108,7 +194,8 @@ def thm2_runs(lam_for_grams):
     G_W, G_M, _ = point.grams()
     g = gd_ufm(counts, 0.2, d=3, seed=4)
     return [{"name": "x", "W": g.W, "H": g.H, "grad_norm": g.grad_norm, "G_W": G_W,
-             "G_M": G_M, "Z": point.Z(), "labels": counts.labels()}]
+             "G_M": G_M, "Z": point.Z(), "relative_gap": point.relative_gap,
+             "labels": counts.labels()}]
 
 
 def test_thm2_verified_when_lams_agree():
@@ -117,6 +204,38 @@ def test_thm2_verified_when_lams_agree():
 
 def test_thm2_refutes_grams_of_the_wrong_lambda():
     assert s4.judge_thm2(thm2_runs(0.21)).status is Status.REFUTED
+
+
+def test_thm2_refutes_grams_of_a_slightly_wrong_lambda():
+    """A relative change of 1e-5 in lam moves (8)'s Grams by ~1e-5, far above the tolerance."""
+    v = s4.judge_thm2(thm2_runs(0.2 * (1 + 1e-5)))
+    assert v.status is Status.REFUTED and v.worst > 1e-7
+
+
+def test_thm2_undecided_when_gd_did_not_converge():
+    runs = thm2_runs(0.2)
+    runs[0]["grad_norm"] = 1e-6
+    assert s4.judge_thm2(runs).status is Status.UNDECIDED
+    runs[0]["grad_norm"] = float("nan")
+    assert s4.judge_thm2(runs).status is Status.UNDECIDED
+
+
+def test_thm2_undecided_when_7_is_not_certified():
+    runs = thm2_runs(0.2)
+    runs[0]["relative_gap"] = 1e-6
+    assert s4.judge_thm2(runs).status is Status.UNDECIDED
+
+
+def test_sec44_and_no_minority_collapse_undecided_without_certificates():
+    c = step(4, 10, "1/2", 5)
+    from seli_exact.regpath import linear_solution
+
+    cases = sec44_case(linear_solution(c, 0.1), c)
+    cases[0]["two_layer_gap"] = 1e-6
+    assert s4.judge_sec44(cases).status is Status.UNDECIDED
+    finite, vanishing = s4._minority_inputs("quick")
+    vanishing[0]["relative_gap"] = float("nan")
+    assert s4.judge_no_minority_collapse(finite, vanishing).status is Status.UNDECIDED
 
 
 def test_thm2_refutes_the_seli_grams():
@@ -136,8 +255,10 @@ def test_thm2_refutes_the_seli_grams():
 def sec44_case(Xi, counts, lam=0.1):
     from seli_exact.regpath import direction_error
 
+    p = solve_regpath_point(counts, lam)
     return [{"name": "x", "lam": lam, "counts": counts, "Xi": Xi,
-             "two_layer_direction_error": direction_error(solve_regpath_point(counts, lam).M, counts)}]
+             "two_layer_direction_error": direction_error(p.M, counts),
+             "two_layer_gap": p.relative_gap}]
 
 
 def test_sec44_true_inputs_verified():
@@ -150,6 +271,47 @@ def test_sec44_refutes_a_wrong_scale():
 
     Xi = 1.01 * linear_scale(4, 0.1) * sel_matrix(c)
     assert s4.judge_sec44(sec44_case(Xi, c)).status is Status.REFUTED
+
+
+def test_sec44_refutes_a_scale_wrong_by_one_part_in_a_million():
+    c = step(4, 10, "1/2", 5)
+    from seli_exact import sel_matrix
+
+    Xi = (1 + 1e-6) * linear_scale(4, 0.1) * sel_matrix(c)
+    v = s4.judge_sec44(sec44_case(Xi, c))
+    assert v.status is Status.REFUTED and v.worst > 1e-8
+
+
+def test_linear_scale_solves_the_paper_equation_at_50_digits():
+    """Independent route: the root of lam alpha = k / (e^alpha + k - 1) by mpmath.findroot."""
+    import mpmath
+
+    for k, lam in ((4, 0.1), (3, 1e-4), (10, 2.0)):
+        with mpmath.workdps(50):
+            ref = mpmath.findroot(lambda a: lam * a - k / (mpmath.exp(a) + k - 1), 1.0)
+        assert abs(linear_scale(k, lam) - float(ref)) <= 4e-16 * float(ref)
+
+
+def test_sec44_refutes_a_contrast_on_balanced_data():
+    """Balanced data: the two-layer model must be on the SEL direction; a planted 1e-3 fails."""
+    c = step(4, 1, "1/2", 5)
+    from seli_exact.regpath import linear_solution
+
+    cases = sec44_case(linear_solution(c, 0.1), c)
+    assert s4.judge_sec44(cases).status is Status.VERIFIED
+    cases[0]["two_layer_direction_error"] = 1e-3
+    assert s4.judge_sec44(cases).status is Status.REFUTED
+
+
+def test_sec44_does_not_verify_nan_inputs():
+    c = step(4, 10, "1/2", 5)
+    from seli_exact.regpath import linear_solution
+
+    cases = sec44_case(linear_solution(c, 0.1), c)
+    cases[0]["two_layer_direction_error"] = float("nan")
+    assert s4.judge_sec44(cases).status is Status.REFUTED
+    cases = sec44_case(np.full((4, c.n), np.nan), c)
+    assert s4.judge_sec44(cases).status is Status.REFUTED
 
 
 def test_sec44_refutes_the_two_layer_solution_as_linear_solution():
@@ -181,9 +343,33 @@ def test_margin_positive_verified_and_refuted():
     assert v.status is Status.REFUTED and v.worst < 0
 
 
+def test_margin_positive_refutes_a_zero_margin():
+    """A tie (margin exactly 0) is not a strictly positive margin."""
+    pts = s4._margin_points("quick")[:2]
+    tie = 5 * class_sel(4)
+    tie[3, 2] = tie[2, 2]  # class 3's logit equals class 2's on class 2's examples
+    pts.append({"name": "tie", "lam": 1e-3, "M": tie, "relative_gap": 0.0})
+    v = s4.judge_margin_positive(pts)
+    assert v.status is Status.REFUTED and v.worst == 0.0
+
+
+def test_min_margin_matches_the_dense_margins_of_Z():
+    """Independent route: margins over all n columns of Z = M Y."""
+    for p in s4._margin_points("quick")[:4]:
+        c = step(4, int(p["name"][2:]), "1/2", 5)
+        Z = p["M"][:, c.labels()]
+        y, cols = c.labels(), np.arange(c.n)
+        others = Z.copy()
+        others[y, cols] = -np.inf
+        dense = float(np.min(Z[y, cols] - others.max(axis=0)))
+        assert dense == pytest.approx(s4.min_margin(p["M"]), rel=1e-14)
+
+
 def test_margin_positive_undecided_without_a_certificate():
     pts = s4._margin_points("quick")[:2]
     pts[0]["relative_gap"] = 1e-4
+    assert s4.judge_margin_positive(pts).status is Status.UNDECIDED
+    pts[0]["relative_gap"] = float("nan")  # a broken certificate is no certificate
     assert s4.judge_margin_positive(pts).status is Status.UNDECIDED
 
 
@@ -197,6 +383,18 @@ def test_no_minority_collapse_refutes_collapsed_minorities():
     finite, vanishing = s4._minority_inputs("quick")
     finite[1]["minority_cosine"] = 1.0
     assert s4.judge_no_minority_collapse(finite, vanishing).status is Status.REFUTED
+
+
+def test_no_minority_collapse_refutes_a_cosine_within_rounding_of_one():
+    finite, vanishing = s4._minority_inputs("quick")
+    finite[-1]["minority_cosine"] = 1.0 - 1e-14
+    assert s4.judge_no_minority_collapse(finite, vanishing).status is Status.REFUTED
+
+
+def test_no_minority_collapse_errors_on_lam_not_below_one_half():
+    finite, vanishing = s4._minority_inputs("quick")
+    finite[0]["lam"] = 0.5
+    assert s4.judge_no_minority_collapse(finite, vanishing).status is Status.ERROR
 
 
 def test_no_minority_collapse_refutes_a_cosine_that_does_not_grow_with_R():

@@ -84,6 +84,7 @@ def test_gpu_cells_ask_for_gpus():
     ("command = 'path'\n[grid]\nR = 10\n", r"\[grid\] R .* must be a non-empty list of values; got 10"),
     ("command = 'path'\n[grid]\nR = []\n", r"non-empty list"),
     ("command = 'path'\n[grid]\nR = [1, 1]\n", r"lists a value twice"),
+    ("command = 'path'\n[grid]\nR = [1, '1']\n", r"lists a value twice \(\[1, '1'\]\)"),
     ("command = 'path'\n[fixed]\nR = 1\n[grid]\nR = [2]\n", r"'R' is in both \[fixed\] and \[grid\]"),
     ("command = 'path'\n[fixed]\nn_min = 1\nn-min = 2\n[grid]\nR = [2]\n", r"gives --n-min twice"),
     ("command = 'train ufm'\n[fixed]\nout = 'x'\n[grid]\nR = [2]\n", r"--out is set by the sweep"),
@@ -112,6 +113,9 @@ def test_load_grid_checks_the_file(tmp_path):
     p = tmp_path / "g.toml"
     p.write_text(UFM)
     assert load_grid(p).source == str(p)
+    p.write_bytes(b"\xff\xfecommand = 'path'\n")  # UTF-16 from a Windows editor
+    with pytest.raises(SeliInputError, match=r"g\.toml' is not UTF-8 text \(byte 0\); save it"):
+        load_grid(p)
 
 
 @pytest.mark.parametrize("example", sorted((Path(__file__).parents[1] / "examples").glob("sweep_*.toml")))
@@ -145,6 +149,26 @@ def test_cli_rejects_a_flag_the_command_does_not_have(tmp_path, capsys):
     assert "\n" not in err and not (tmp_path / "out").exists()  # nothing started
 
 
+@pytest.mark.parametrize("command, table, match", [
+    ("train ufm", "[fixed]\nlr = 'abc'\n[grid]\nR = [1, 10]\n",
+     r"^error: grid cell R=1_\w+: `--lr` must be a number; got 'abc'\.$"),
+    ("train ufm", "[grid]\nR = [1, 10]\nd = [16, 2]\n",
+     r"^error: grid cell R=1_d=2_\w+: `d` must be at least k-1 = 3"),
+    ("train deepnet", "[grid]\nR = [10, 0.5]\n",
+     r"^error: grid cell R=0\.5_\w+: `R` must be at least 1"),
+])
+def test_cli_dry_run_checks_values_not_only_flags(tmp_path, capsys, command, table, match):
+    """A value the trainer refuses is found before any cell starts, not by every cell failing."""
+    from seli_cli.main import main
+
+    grid = tmp_path / "g.toml"
+    grid.write_text(f'command = "{command}"\n' + table)
+    assert main(["sweep", str(grid), "--dry-run", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert __import__("re").search(match, err) and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_dry_run_lists_cells(tmp_path, capsys):
     from seli_cli.main import main
 
@@ -167,6 +191,19 @@ def test_cli_bad_options(tmp_path, capsys, argv, match):
     grid.write_text('command = "path"\n[grid]\nR = [2]\n')
     assert main(["sweep", str(grid), *argv]) == 2
     assert __import__("re").search(match, capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("extra", [[], ["--gather-only"]])
+def test_cli_out_that_is_a_file_is_one_sentence(tmp_path, capsys, extra):
+    from seli_cli.main import main
+
+    grid = tmp_path / "g.toml"
+    grid.write_text('command = "path"\n[grid]\nR = [2]\n')
+    (tmp_path / "f").write_text("a file")
+    assert main(["sweep", str(grid), "--out", str(tmp_path / "f"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: `--out` {tmp_path / 'f'} cannot be created as the sweep folder")
+    assert err.count("\n") == 1 and (tmp_path / "f").read_text() == "a file"
 
 
 def test_inject_variable_is_checked(monkeypatch):

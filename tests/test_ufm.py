@@ -228,7 +228,11 @@ def test_short_paper_run_moves_towards_seli():
     (dict(seeds=(1, 1)), r"`seeds` must be distinct whole numbers"),
     (dict(R=("0.5",)), r"`R` must be at least 1"),
     (dict(R=()), r"`R` must list at least one imbalance ratio"),
+    (dict(R=(10, "10.0")), r"`R` lists a ratio twice; got \['10', '10'\]\. List each ratio once\."),
+    (dict(lrs=(0.4, "0.4")), r"`lr` lists a learning rate twice; got \[0.4, 0.4\]"),
     (dict(device="cuda", engine="kernel"), r"`engine` kernel runs on the CPU only"),
+    (dict(cuda_graphs=True), r"`cuda_graphs` replays .* got device=cpu, engine=auto\. Add --device cuda"),
+    (dict(device="cuda", engine="autograd", cuda_graphs=True), r"got device=cuda, engine=autograd"),
     (dict(lam=-1), r"`lam` must be a number >= 0; got -1"),
     (dict(dtype="bfloat16"), r"`dtype` must be one of float64, float32; got 'bfloat16'"),
 ])

@@ -54,6 +54,24 @@ def test_train_ufm_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, match):
     assert err.startswith(match) and err.count("\n") == 1
 
 
+def test_train_ufm_bad_folders_are_one_line_exit_2(tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["train", "ufm", "--out", str(tmp_path / "file" / "run"), *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: `--out` ") and "cannot be created as a folder" in err
+    assert err.count("\n") == 1
+    out = tmp_path / "run"
+    assert main(["train", "ufm", "--out", str(out), *SMALL]) == 0
+    capsys.readouterr()
+    ckpt = out / "checkpoint.pt"
+    ckpt.write_bytes(ckpt.read_bytes()[:64])  # a checkpoint cut short (a bad copy)
+    metrics = (out / "metrics.jsonl").read_bytes()
+    assert main(["train", "ufm", "--out", str(out), *SMALL, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --resume cannot read the checkpoint {ckpt} (")
+    assert err.count("\n") == 1 and (out / "metrics.jsonl").read_bytes() == metrics
+
+
 def test_train_ufm_nan_is_one_line_exit_1(tmp_path, capsys):
     argv = ["train", "ufm", "--out", str(tmp_path), "--R", "10", "--seeds", "0", "--n-target", "24",
             "--lr", "20", "--reduction", "sum", "--epochs", "500", "--no-progress"]

@@ -3,17 +3,19 @@
 Why C: a UFM step touches 4 columns of H and a d x k matrix W, a few hundred flops, so any
 per-step dispatch dwarfs the arithmetic. Measured for the 12 runs of Fig 4 batched (d = 4, 2
 shared cores): PyTorch eager ~75 us per step of all runs (11 small ops), torch.compile of a
-10-step unrolled chunk ~37 us/step after 70 s of compiling, NumPy ~55 us/step; this loop
-~0.3-1 us per step of each run. Here
-the whole loop runs in C on the tensors' own memory (torch tensors, CPU, contiguous), about
-a microsecond per step per run. The source below is compiled once per machine with the system C
-compiler (`cc -O2`, no fast-math, so IEEE results are reproducible) into a cache folder and
-loaded with ctypes; without a compiler the trainer falls back to the batched torch engine.
+10-step unrolled chunk ~37 us/step after 70 s of compiling, NumPy ~55 us/step. Here the whole
+loop runs in C on the tensors' own memory (torch tensors, CPU, contiguous): about 0.3-1 us per
+step of each run. The source below is compiled once per machine with the system C
+compiler (`cc -O2`, no fast-math, so IEEE results are reproducible) into a cache folder
+($SELI_CACHE, else $XDG_CACHE_HOME/seli or ~/.cache/seli), under a name hashed from the source,
+the flags and the compiler's version, and loaded with ctypes; without a compiler the trainer
+falls back to the batched torch engine (engine "auto"; the CLI says so on stderr).
 
 Storage is transposed for contiguous vectors: Wt (runs, k, d) so w_c is a row, Ht (runs, rows, d)
-so h_i is a row (rows >= every run's n; run r uses its first n_r rows). The per-epoch batch order is the counter-based Fisher-Yates shuffle of
-`training.ufm.epoch_permutation` (the same function of (seed, epoch) in C and in NumPy), so
-every engine visits the same batches and a resumed run needs no generator state.
+so h_i is a row (rows >= every run's n; run r uses its first n_r rows). The per-epoch batch
+order is the counter-based Fisher-Yates shuffle of `training.ufm_engines.epoch_permutation`
+(the same function of (seed, epoch) in C and in NumPy), so every engine visits the same
+batches and a resumed run needs no generator state.
 """
 
 from __future__ import annotations
@@ -111,7 +113,7 @@ int64_t NAME(int64_t runs, int64_t d, int64_t k, int64_t rows, int64_t batch,   
                 }                                                                           \
                 for (int64_t q = 0; q < k * d; q++) W[q] -= eta * gW[q];                    \
             }                                                                               \
-            REAL check = 0;                                                                 \
+            REAL check = 0;   /* W[q] * 0 is NaN exactly when W[q] is NaN or inf */      \
             for (int64_t q = 0; q < k * d; q++) check += W[q] * 0;                          \
             if (isnan(check)) { bad = e; break; }                             \
         }                                                                                   \
@@ -137,27 +139,58 @@ def _cache_dir() -> Path:
     return Path(root) / "seli"
 
 
-def _build() -> ctypes.CDLL:
+# -O2 without fast-math and without fused multiply-adds: IEEE results, the same on every run
+FLAGS = ("-O2", "-std=c99", "-fPIC", "-shared", "-fno-fast-math", "-ffp-contract=off")
+
+
+def _compiler() -> str:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if cc is None:
-        raise OSError("no C compiler (cc, gcc or clang) on PATH")
-    tag = hashlib.sha256((SOURCE + cc).encode()).hexdigest()[:16]
-    folder = _cache_dir()
+        raise OSError("no C compiler (cc, gcc or clang) on PATH, and $CC is not set")
+    return cc
+
+
+def _compiler_id(cc: str) -> str:
+    """The compiler's path and its `--version` text: an upgraded compiler gets a fresh build."""
+    try:
+        proc = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as err:
+        raise OSError(f"the C compiler {cc!r} cannot be run ({err})") from None
+    return f"{shutil.which(cc) or cc}\n{proc.stdout}"
+
+
+def cache_path(cc: str | None = None) -> Path:
+    """Where the library for this source, these flags and this compiler is (or will be) cached.
+
+    The name carries a hash of all three, so a changed source, flag or compiler never loads a
+    stale build.
+    """
+    cc = cc or _compiler()
+    key = "\0".join((SOURCE, " ".join(FLAGS), _compiler_id(cc)))
+    tag = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return _cache_dir() / f"ufm_kernel_{tag}.so"
+
+
+def _build() -> ctypes.CDLL:
+    cc = _compiler()
+    lib_path = cache_path(cc)
+    folder = lib_path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    lib_path = folder / f"ufm_kernel_{tag}.so"
     if not lib_path.exists():
+        # Each builder compiles in a private temporary folder and renames the result into place:
+        # os.replace is atomic, so processes racing here (parallel sweep cells) each load a
+        # whole library, never one another's half-written file.
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             src = Path(tmp) / "ufm_kernel.c"
             src.write_text(SOURCE)
             out = Path(tmp) / lib_path.name
-            proc = subprocess.run(
-                [cc, "-O2", "-std=c99", "-fPIC", "-shared", "-fno-fast-math", "-ffp-contract=off",
-                 "-o", str(out), str(src), "-lm"],
-                capture_output=True, text=True,
-            )
+            proc = subprocess.run([cc, *FLAGS, "-o", str(out), str(src), "-lm"],
+                                  capture_output=True, text=True)
             if proc.returncode != 0:
-                raise OSError(f"compiling the UFM kernel failed: {proc.stderr.strip()[:500]}")
-            os.replace(out, lib_path)  # atomic: concurrent builders agree on one file
+                # one line: the CLI quotes this reason in a one-line note
+                raise OSError(f"compiling the UFM kernel with {cc} failed: "
+                              f"{' '.join(proc.stderr.split())[:300]}")
+            os.replace(out, lib_path)
     lib = ctypes.CDLL(str(lib_path))
     i64, p = ctypes.c_int64, ctypes.c_void_p
     for name in ("ufm_epochs_f64", "ufm_epochs_f32"):

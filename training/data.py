@@ -21,6 +21,7 @@ import gzip
 import hashlib
 import io
 import pickle
+import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -97,9 +98,15 @@ def read_idx(path) -> np.ndarray:
     then each dimension as a big-endian int32; the data follow in C order.
     """
     path = Path(path)
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
+    try:
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as err:  # unreadable, or not (whole) gzip data
+        raise SeliInputError(
+            f"{path} cannot be read as an IDX file ({type(err).__name__}: {err}); replace it "
+            "with the original download."
+        ) from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise SeliInputError(
             f"{path} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'}); "
@@ -179,7 +186,7 @@ def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         # latin1: the original batches are Python 2 pickles (as torchvision reads them)
         batch = _ArrayUnpickler(io.BytesIO(path.read_bytes()), encoding="latin1").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as err:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, OSError) as err:
         raise SeliInputError(
             f"{path} is not a CIFAR10 python batch ({err}); replace it with the file from "
             f"{_CIFAR_SOURCE}."

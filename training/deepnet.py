@@ -88,14 +88,27 @@ class DeepNetConfig:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen dataclass
         set_("R", rational("R", self.R, fix="R is the imbalance ratio, e.g. 10."))
         set_("rho", rational("rho", self.rho, fix="rho is the minority fraction, e.g. 1/2."))
+        # Definition 1's bounds, checked here so that a bad value fails before data are read
+        # (rho k whole and the class sizes are checked against the data in step_subsample)
+        if self.R < 1:
+            raise SeliInputError(
+                f"`R` must be at least 1 (majorities have R times the minority size); got "
+                f"R={self.R}. Use R=1 for balanced data."
+            )
+        if not 0 < self.rho < 1:
+            raise SeliInputError(
+                f"`rho` must lie strictly between 0 and 1; got rho={self.rho}. Try rho=1/2."
+            )
         if self.batch_size is None:
             set_("batch_size", 32 if self.dataset == "digits" else 128)
-        for name, minimum in (("epochs", 1), ("batch_size", 1), ("eval_batch", 1),
-                              ("checkpoint_every", 1), ("per_decade", 1), ("seed", 0)):
-            set_(name, whole(name, getattr(self, name), minimum=minimum))
-        for name in ("n_min", "width"):
+        for name, minimum, fix in (("epochs", 1, "Try 350."), ("batch_size", 1, "Try 128."),
+                                   ("eval_batch", 1, "Try 1024."), ("checkpoint_every", 1, "Try 10."),
+                                   ("per_decade", 1, "Try 20."), ("seed", 0, "Try 0.")):
+            set_(name, whole(name, getattr(self, name), minimum=minimum, fix=fix))
+        for name, fix in (("n_min", "Leave it out for the largest the data allow."),
+                          ("width", "Leave it out for the architecture's own.")):
             if getattr(self, name) is not None:
-                set_(name, whole(name, getattr(self, name), minimum=1))
+                set_(name, whole(name, getattr(self, name), minimum=1, fix=fix))
         for name in ("lr", "momentum", "weight_decay", "gamma"):
             try:
                 v = float(getattr(self, name))
@@ -107,19 +120,25 @@ class DeepNetConfig:
                     f"number; got {getattr(self, name)!r}. See --help for the defaults."
                 )
             set_(name, v)
-        ms = tuple(float(rational("milestones", m)) for m in self.milestones)
-        if any(not 0 < m < 1 for m in ms) or list(ms) != sorted(ms):
+        ms = tuple(float(rational("milestones", m, fix="Try 1/3,2/3.")) for m in self.milestones)
+        if not ms or any(not 0 < m < 1 for m in ms) or list(ms) != sorted(ms):
             raise SeliInputError(
                 f"`milestones` must be increasing fractions of the epochs in (0, 1); got "
-                f"{list(self.milestones)}. Try 0.3333,0.6667."
+                f"{list(self.milestones)}. Try 1/3,2/3 (or --gamma 1 for a constant rate)."
             )
         set_("milestones", ms)
         if self.metrics_every not in ("log", "epoch"):
             raise SeliInputError(
                 f"`metrics_every` must be 'log' or 'epoch'; got {self.metrics_every!r}."
             )
-        if self.device.split(":")[0] not in ("cpu", "cuda"):
-            raise SeliInputError(f"`device` must be cpu or cuda[:i]; got {self.device!r}.")
+        try:
+            kind = torch.device(self.device).type
+        except (RuntimeError, TypeError, ValueError):  # e.g. "cuda:x"
+            kind = None
+        if kind not in ("cpu", "cuda"):
+            raise SeliInputError(
+                f"`device` must be cpu or cuda (cuda:N for GPU N); got {self.device!r}. Try --device cpu."
+            )
 
     def milestone_epochs(self) -> tuple[int, ...]:
         """The epochs after which the learning rate is multiplied by gamma."""
@@ -155,7 +174,6 @@ class DeepNetResult:
 
 
 # ---------------------------------------------------------------- pieces
-
 
 
 _NONFINITE_HINT = "Lower the learning rate (--lr) or the weight decay, or turn off --bf16."
@@ -280,9 +298,12 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
     run = None
     rows: list[dict] = []
     state = None
+    if out is not None and resume:
+        _check_same_subset(Path(out) / SUMMARY_NAME, subset)
     if out is not None:
-        run = RunDir(out, config, resume=resume, resumable=("epochs", "checkpoint_every"),
-                     device=device)
+        # `epochs` is not resumable: the milestones are fractions of it, so a changed count
+        # would silently change the learning rate of the epochs already planned
+        run = RunDir(out, config, resume=resume, resumable=("checkpoint_every",), device=device)
         state = run.start()
     first_epoch, zero_error_epoch, elapsed = 1, None, 0.0
     if state is not None:
@@ -293,7 +314,9 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
         first_epoch = state["epoch"] + 1
         restore_rng(state, generators=[shuffle])
         rows = run.rows()
-    if run is not None:  # the subset is known before the first epoch: record it at once
+    if run is not None and state is None:
+        # the subset is known before the first epoch: record it at once (a resumed run keeps
+        # the summary it has until it finishes, rather than trading it for a partial one)
         atomic_write(Path(out) / SUMMARY_NAME, json.dumps(
             {"zero_error_epoch": zero_error_epoch, "subset": subset.record(),
              "seconds": elapsed, "final": None}, indent=2) + "\n")
@@ -346,6 +369,21 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
     if run is not None:
         atomic_write(Path(out) / SUMMARY_NAME, json.dumps(result.summary(), indent=2) + "\n")
     return result
+
+
+def _check_same_subset(summary_path: Path, subset: StepSubset) -> None:
+    """--resume must train on the images the run started with (the data files may have changed)."""
+    try:
+        saved = json.loads(summary_path.read_text())["subset"]["indices_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no record to compare with (a run from before summaries were written)
+    now = subset.record()["indices_sha256"]
+    if saved != now:
+        raise SeliInputError(
+            f"--resume found other training images than the run started with (chosen-index hash "
+            f"{now[:12]}, saved {saved[:12]} in {summary_path}); point --data-root at the data "
+            "the run used, or start a fresh --out."
+        )
 
 
 def load_run(out) -> DeepNetResult:

@@ -20,7 +20,8 @@ API
     cuts metrics back to the rows written before that checkpoint (so a resumed run never
     duplicates a row) and returns the saved ``state`` dict with two keys added: ``"epoch"``
     (the checkpoint's epoch) and ``"rng"`` (for ``restore_rng``); with no checkpoint yet it
-    starts afresh and returns None.
+    starts afresh and returns None. An --out that cannot be a folder, and a config.json or
+    checkpoint that cannot be read, are SeliInputError sentences; nothing is written then.
     ``log(row: dict)``: append one row to metrics.csv and metrics.jsonl (flushed at once; the
     first row fixes the columns). ``rows() -> list[dict]`` reads them back (JSON floats
     round-trip exactly).
@@ -351,6 +352,13 @@ class RunDir:
             raise SeliInputError(
                 f"`--out` must be a folder; got the file {self.out}. Pass a folder path."
             )
+        try:  # a clear sentence now rather than a traceback at the first write
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise SeliInputError(
+                f"`--out` {self.out} cannot be created as a folder ({err.strerror}); pass a "
+                "writable folder path."
+            ) from None
         has_run = self.checkpoint_path.exists() or self.metrics.exists()
         if not self.resume:
             if has_run:
@@ -366,13 +374,33 @@ class RunDir:
             self.metrics.truncate(0)  # rows without a checkpoint cannot be continued
             self._write_config()
             return None
-        import torch
-
-        ckpt = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
+        ckpt = self._load_checkpoint()
         self.metrics.truncate(ckpt["metrics_rows"])
         self.last_checkpoint_epoch = ckpt["epoch"]
         self._write_config()
         return ckpt["state"] | {"rng": ckpt["rng"], "epoch": ckpt["epoch"]}
+
+    def _load_checkpoint(self) -> dict:
+        """The checkpoint as `checkpoint()` wrote it; a file that cannot be read is bad input."""
+        import torch
+
+        try:
+            ckpt = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
+        except Exception as err:  # torch raises RuntimeError, pickle errors, EOFError, ...
+            reason = (str(err).split(". ")[0] or type(err).__name__).splitlines()[0]
+            raise SeliInputError(
+                f"--resume cannot read the checkpoint {self.checkpoint_path} ({reason[:200]}); "
+                "restore it from a backup, or delete it to start the run afresh with --resume."
+            ) from None
+        missing = [k for k in ("state", "epoch", "rng", "metrics_rows")
+                   if not isinstance(ckpt, dict) or k not in ckpt]
+        if missing:
+            raise SeliInputError(
+                f"--resume found no {', '.join(missing)} in the checkpoint "
+                f"{self.checkpoint_path}, so it was not written by a seli trainer; restore it, "
+                "or delete it to start the run afresh with --resume."
+            )
+        return ckpt
 
     def _config_record(self) -> dict:
         return {"config": config_dict(self.config), "environment": environment(self.device)}
@@ -381,7 +409,15 @@ class RunDir:
         atomic_write(self.config_path, json.dumps(self._config_record(), indent=2) + "\n")
 
     def _check_config(self) -> None:
-        saved = json.loads(self.config_path.read_text()).get("config", {})
+        try:
+            saved = json.loads(self.config_path.read_text())["config"]
+            if not isinstance(saved, dict):
+                raise TypeError("`config` is not an object")
+        except (ValueError, KeyError, TypeError) as err:
+            raise SeliInputError(
+                f"--resume cannot compare the configuration: {self.config_path} is not a seli "
+                f"config.json ({type(err).__name__}: {err}); restore it, or start a fresh --out."
+            ) from None
         now = config_dict(self.config)
         diff = sorted(
             k for k in set(saved) | set(now)

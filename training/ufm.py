@@ -84,6 +84,10 @@ class UFMConfig:
         Rs = tuple(rational("R", r, fix="R is an imbalance ratio, e.g. 10.") for r in self.R)
         if not Rs:
             raise SeliInputError("`R` must list at least one imbalance ratio; got none. Try 1,10,100.")
+        if len(set(Rs)) != len(Rs):  # a repeated R would be counted as extra seeds in Fig 4
+            raise SeliInputError(
+                f"`R` lists a ratio twice; got {[str(r) for r in Rs]}. List each ratio once."
+            )
         s(self, "R", tuple(int(r) if r.denominator == 1 else r for r in Rs))
         s(self, "rho", rational("rho", self.rho, fix="rho is the minority fraction, e.g. 1/2."))
         s(self, "n_target", whole("n_target", self.n_target, minimum=2, fix="Try 400."))
@@ -108,6 +112,10 @@ class UFMConfig:
             raise SeliInputError(
                 f"every learning rate must be a positive number; got {list(self.lrs)}. Try 0.4."
             )
+        if len(set(lrs)) != len(lrs):
+            raise SeliInputError(
+                f"`lr` lists a learning rate twice; got {list(lrs)}. List each rate once."
+            )
         s(self, "lrs", lrs)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("reduction", self.reduction, REDUCTIONS)
@@ -130,6 +138,12 @@ class UFMConfig:
             ufm_counts(self.k, R, self.rho, self.n_target, self.n_min)
         if not isinstance(self.cuda_graphs, bool):
             raise SeliInputError(f"`cuda_graphs` must be True or False; got {self.cuda_graphs!r}.")
+        if self.cuda_graphs and (self.device != "cuda" or self.engine not in ("auto", "torch")):
+            raise SeliInputError(
+                f"`cuda_graphs` replays the torch engine's steps on a GPU; got "
+                f"device={self.device}, engine={self.engine}. Add --device cuda (engine auto or "
+                "torch), or drop --cuda-graphs."
+            )
         if self.device == "cuda" and self.engine == "kernel":
             raise SeliInputError(
                 "`engine` kernel runs on the CPU only; got device=cuda. Use --engine torch or auto."
@@ -223,6 +237,13 @@ def _engine_batch(cfg: UFMConfig, runs: list[Run], rows: int):
     )
 
 
+def kernel_unavailable() -> str | None:
+    """Why the compiled kernel engine cannot be used here (no C compiler, ...), or None."""
+    from . import _ufm_kernel
+
+    return None if _ufm_kernel.load() is not None else _ufm_kernel.error()
+
+
 def make_engine(cfg: UFMConfig, runs: list[Run], rows: int):
     """The engine `cfg.engine` names; "auto" is the C kernel on cpu, batched torch on cuda."""
     import torch
@@ -253,8 +274,9 @@ def evaluate(Wt, Ht, runs: list[Run], cfg: UFMConfig, epoch: int) -> list[dict]:
     """One metrics row per run: loss, error, norms, distances to SELI and ETF (Sec. 5).
 
     loss is (1)'s objective divided by n: the mean cross-entropy over the n examples plus
-    lam (||W||^2 + ||H||^2) / (2n); error is the fraction misclassified; norms are Frobenius; runs with equal counts are measured in one batched call
-    of `seli_exact.metrics.distances` (the one metric implementation).
+    lam (||W||^2 + ||H||^2) / (2n); error is the fraction misclassified; norms are Frobenius.
+    Runs with equal counts are measured in one batched call of `seli_exact.metrics.distances`
+    (the one metric implementation).
     """
     import torch
 

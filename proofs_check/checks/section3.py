@@ -35,14 +35,16 @@ from ..evidence import (
     F64,
     RTOL64,
     RTOL_MP,
+    TOL_ADMM,
     TOL_LOCAL,
+    TOL_SCS,
     reference,
 )
 from ..instances import Instance, all_instances, count_instances, step_instances
 from ..local_search import local_search
 from ..printed_formulas import judge_eq4, judge_lemma31, judge_remark32, paper_eq4, paper_lemma31
 from ..proof_steps import (
-    certificate_row_residual,
+    dense_sign_row,
     judge_complementary_slackness,
     judge_dual_feasible,
     judge_duality_gap,
@@ -56,7 +58,7 @@ from ..proof_steps import (
 from ..registry import claim
 from ..sign_proof import prove_step_signs
 from ..theorem1 import etf_symbolic, judge_etf, judge_nc, judge_seli, judge_thm1
-from ..verdict import Status, Verdict
+from ..verdict import Verdict
 
 
 def _local_cases(profile: str) -> list[ClassCounts]:
@@ -134,7 +136,7 @@ def _relaxation_solutions(profile: str):
         s, u, vt = s[: c.k - 1], u[:, : c.k - 1], vt[: c.k - 1]
         W = np.sqrt(s)[:, None] * u.T  # (k-1, k)
         H = np.sqrt(s)[:, None] * vt  # (k-1, n)
-        out.append((f"{inst.name} from ADMM on (5)", c, W, H, 1e-8))
+        out.append((f"{inst.name} from ADMM on (5)", c, W, H, TOL_ADMM))
     return out
 
 
@@ -144,8 +146,7 @@ def _relaxation_solutions(profile: str):
     "UF-SVM solutions follow the SELI geometry (Definition 3), irrespective of imbalance",
 )
 def check_seli(profile: str) -> Verdict:
-    # ADMM stops at a certified relative duality gap of 1e-11 and residuals of 1e-11; its
-    # minimizer is then within about 1e-9 (measured 1e-11 to 1e-13), judged at 1e-8.
+    # the ADMM solutions are judged at the accuracy its stopping rule certifies (TOL_ADMM)
     return judge_seli(_solutions(profile) + _relaxation_solutions(profile))
 
 
@@ -226,14 +227,13 @@ def check_dual_feasible(profile: str) -> Verdict:
     ex = arithmetic("exact")
     for c in (step(4, 10, "1/2", 5), step(3, 2, "1/3", 2)):
         cases.append((f"{list(c.counts)} exact", c, seli_geometry(c, ex).M_gram, ex, 0.0))
-    small = [i.counts for i in _certificate_instances(profile) if i.counts.n <= 2000]
-    row_fact = max(certificate_row_residual(c) for c in small)
-    v = judge_dual_feasible(cases)
-    ev = dict(v.evidence)
-    ev["U V^T rows = G_M[y, :] (dense SVD)"] = row_fact
-    if v.passed and row_fact > RTOL64 * 1000:
-        return Verdict(v.claim_id, Status.REFUTED, v.instances, row_fact, "residual", ev)
-    return Verdict(v.claim_id, v.status, v.instances, v.worst, v.worst_kind, ev)
+    # the row fact B_hat = U V^T = G_M[y, :], against numpy's dense SVD at LAPACK's accuracy
+    row_cases = [
+        (i.name, i.counts, seli_geometry(i.counts).M_gram, reference(i.counts).tol)
+        for i in _certificate_instances(profile)
+        if i.counts.n <= DENSE_MAX_N
+    ]
+    return judge_dual_feasible(cases, row_cases)
 
 
 @claim(
@@ -245,7 +245,18 @@ def check_dual_feasible(profile: str) -> Verdict:
 )
 def check_strict_sign(profile: str) -> Verdict:
     certs = [sign_certificate(i.counts, dps=DPS) for i in step_instances(profile)]
-    return judge_strict_sign(certs, prove_step_signs(), step_formula_rows())
+    dense = _dense_sign_rows(profile, step_instances)
+    return judge_strict_sign(certs, prove_step_signs(), step_formula_rows(), dense_rows=dense)
+
+
+def _dense_sign_rows(profile: str, instances) -> list[dict]:
+    """B_hat * Zhat^T > 0 read off the paper's B_hat = U V^T from numpy's dense SVD (float64,
+    margin required above LAPACK's error), where n is small enough to build Zhat."""
+    return [
+        dense_sign_row(i.name, i.counts, None, reference(i.counts).tol)
+        for i in instances(profile)
+        if i.counts.n <= DENSE_MAX_N
+    ]
 
 
 def _duality_cases(profile: str):
@@ -256,8 +267,9 @@ def _duality_cases(profile: str):
         if c.k > 12 and profile == "quick":
             continue
         ref = reference(c)
-        # float64 certificate vs LAPACK's nuclear norm; mpmath certificate vs the sum of 50-digit
-        # singular values, which are found independently by the bracketed Newton iteration
+        # float64 certificate vs LAPACK's nuclear norm (independent); mpmath: a 50-digit
+        # consistency check within seli_exact's SVD (tr(Zhat Y^T G_M) = tr(Lam^-1 V^T P D V) equals
+        # tr(Lam) only when V, Lam^2 are eigenpairs of P D P), not an independent route
         cases.append(
             (
                 f"{inst.name} float64 vs LAPACK",
@@ -306,8 +318,8 @@ def check_complementary_slackness(profile: str) -> Verdict:
         Zhat = np.eye(k) - 1.0 / k  # Definition 2, per class
         cases.append((f"{inst.name} at Zhat", Zhat, B, RTOL64 * k))
         r = solve_ufsvm(c)
-        # ADMM's iterate is certified to a relative duality gap of 1e-11; margins within 1e-8
-        cases.append((f"{inst.name} at the ADMM solution of (5)", r.Z_class, B, 1e-8))
+        # ADMM's iterate: margins at the accuracy its stopping rule certifies
+        cases.append((f"{inst.name} at the ADMM solution of (5)", r.Z_class, B, TOL_ADMM))
     return judge_complementary_slackness(cases)
 
 
@@ -330,7 +342,7 @@ def check_relax_optimum(profile: str) -> Verdict:
         c = inst.counts
         r = solve_ufsvm(c)
         nuc = reference(c).nuclear_norm if inst.nuclear_norm is None else inst.nuclear_norm
-        # certified relative gap 1e-11; the minimizer then converges to about 1e-9, judged at 1e-8
+        # judged at the accuracy ADMM's stopping rule certifies (TOL_ADMM)
         cases.append(
             (
                 inst.name,
@@ -340,7 +352,7 @@ def check_relax_optimum(profile: str) -> Verdict:
                 r.objective,
                 r.lower_bound,
                 nuc,
-                1e-8,
+                TOL_ADMM,
             )
         )
     extra = {"cvxpy": "not run (quick profile)" if profile == "quick" else "not installed"}
@@ -349,20 +361,18 @@ def check_relax_optimum(profile: str) -> Verdict:
 
         for c in (step(4, 4, "1/2", 2), step(3, 2, "1/3", 3), step(2, 5, "1/2", 2)):
             full = solve_ufsvm_cvxpy(c)
-            y = c.labels()
-            Zc = np.stack([full.Z[:, y == j].mean(axis=1) for j in range(c.k)], axis=1)
-            spread = float(max(np.abs(full.Z[:, y == j] - Zc[:, [j]]).max() for j in range(c.k)))
-            # SCS's default accuracy is about 1e-6 relative
+            # every one of the n columns is judged (no collapse assumed); SCS reports no dual
+            # bound, so its objective stands for both ends of the bracket
             cases.append(
                 (
-                    f"{list(c.counts)}, spread {spread:.1e}",
+                    f"{list(c.counts)}",
                     c,
                     "cvxpy/SCS on the full (k, n) problem",
-                    Zc,
+                    full.Z,
                     full.objective,
                     full.objective,
                     reference(c).nuclear_norm,
-                    1e-5,
+                    TOL_SCS,
                 )
             )
         extra["cvxpy"] = "ran on 3 instances"
@@ -405,4 +415,9 @@ def check_relax_tight(profile: str) -> Verdict:
 def check_sign_any_counts(profile: str) -> Verdict:
     certs = [sign_certificate(i.counts, dps=DPS) for i in count_instances(profile)]
     searched = 200 if profile == "quick" else 3000
-    return judge_sign_any_counts(certs, search_sign_counterexample(searched), searched)
+    return judge_sign_any_counts(
+        certs,
+        search_sign_counterexample(searched),
+        searched,
+        dense_rows=_dense_sign_rows(profile, count_instances),
+    )

@@ -12,6 +12,8 @@ From the zero-training-error epoch to the end of training:
 
 from __future__ import annotations
 
+import math
+
 from ..registry import claim
 from ..verdict import Status, Verdict
 
@@ -42,11 +44,14 @@ def judge_deepnet(rows: list[dict], zero_error_epoch: int | None, *, claim_id: s
     margins: dict[str, float] = {}
     for obj in OBJECTS:
         a, b = at_zero[f"seli_{obj}"], end[f"seli_{obj}"]
-        margins[f"seli_{obj}_decreases"] = (a - b) / a
+        margins[f"seli_{obj}_decreases"] = _ratio(a - b, a)
     for obj in COMPARED:
         s, e = end[f"seli_{obj}"], end[f"etf_{obj}"]
-        margins[f"seli_below_etf_{obj}"] = (e - s) / e
-    worst_name = min(margins, key=margins.get)
+        margins[f"seli_below_etf_{obj}"] = _ratio(e - s, e)
+    # a NaN margin (a NaN distance) compares false with everything, so min() could pass over
+    # it; it counts as the worst, and fails
+    worst_name = next((k for k, m in margins.items() if not math.isfinite(m)), None) \
+        or min(margins, key=margins.get)
     worst = margins[worst_name]
     evidence |= {
         "epochs": [zero_error_epoch, end["epoch"]],
@@ -55,8 +60,16 @@ def judge_deepnet(rows: list[dict], zero_error_epoch: int | None, *, claim_id: s
         "margins": margins,
         "worst": worst_name,
     }
-    status = Status.VERIFIED if worst > 0 else Status.REFUTED
+    status = Status.VERIFIED if math.isfinite(worst) and worst > 0 else Status.REFUTED
     return Verdict(claim_id, status, 1, worst=worst, worst_kind="margin", evidence=evidence)
+
+
+def _ratio(num: float, den: float) -> float:
+    """num / den as a float; NaN when den is 0 or either is not a finite number."""
+    num, den = float(num), float(den)
+    if not (math.isfinite(num) and math.isfinite(den)) or den == 0:
+        return math.nan
+    return num / den
 
 
 @claim(CLAIM_ID, "Sec. 5, Fig 2",

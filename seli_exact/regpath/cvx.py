@@ -13,7 +13,7 @@ import numpy as np
 from ..counts import ClassCounts
 from ..errors import SeliInputError
 from .reduction import certify, one_hot
-from .solver import RegPathPoint, _check_lam, kkt_residual
+from .solver import _RANK_FLOOR, RegPathPoint, _check_lam, kkt_residual
 
 SOLVERS = ("SCS", "CLARABEL")
 
@@ -46,7 +46,7 @@ def solve_full_cvxpy(counts: ClassCounts, lam, *, solver: str = "SCS", **solver_
     cert = certify(M, counts, lam)
     root = np.sqrt(np.asarray(counts.counts, dtype=float))
     s = np.linalg.svd(M * root[None, :], compute_uv=False)
-    rank = int(np.sum(s > 1e-9 * s[0])) if s[0] > 0 else 0
+    rank = int(np.sum(s > _RANK_FLOOR * s[0])) if s[0] > 0 else 0
     point = RegPathPoint(counts, lam, M, cert["objective"], cert["dual_objective"],
                          cert["duality_gap"], cert["relative_gap"], kkt_residual(M, counts, lam),
                          0, f"cvxpy-{name}", rank, cert)

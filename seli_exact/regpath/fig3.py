@@ -22,6 +22,7 @@ from ..solvers.ufsvm import solve_ufsvm
 from .path import direction_error, path_metrics
 from .solver import solve_regpath_point
 
+
 def ufsvm_reference(counts):
     """The reduced UF-SVM (5), the lam -> 0 reference: objective, duality gap, direction error."""
     sol = solve_ufsvm(counts)

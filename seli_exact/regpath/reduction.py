@@ -129,7 +129,8 @@ def dual_value(G_scaled: np.ndarray, counts: ClassCounts) -> float:
         off = np.delete(p, c)
         off = off[off > 0]
         q = -G_scaled[c, c]  # 1 - p_c, formed without cancellation
-        ent[c] = -(off * np.log(off)).sum() - p[c] * np.log1p(-q)
+        own = p[c] * np.log1p(-q) if p[c] > 0 else 0.0  # 0 log 0 = 0 (q = 1: no NaN)
+        ent[c] = -(off * np.log(off)).sum() - own
     return float(np.asarray(counts.counts, dtype=float) @ ent)
 
 

@@ -3,7 +3,8 @@
 Starting from the float64 solution, each step solves H dX = -g with g the gradient of F in
 X (k-1, k) evaluated in mpmath at `dps` digits (loss and polar factor) and H the float64 Hessian
 (an approximate Hessian still contracts the error by ~1e-8 per step). The result is returned as an
-mpmath matrix M (k, k); its duality gap at `dps` digits certifies it.
+mpmath matrix M (k, k); it is not checked here: certify it with reduction.certify(M, counts, lam,
+dps), whose duality gap at `dps` digits bounds its suboptimality (the tests and the benchmark do).
 
 >>> from seli_exact.counts import from_counts
 >>> M = reference_solution(from_counts([3, 1, 1]), 0.1, dps=40)
@@ -67,7 +68,6 @@ def reference_solution(counts: ClassCounts, lam, *, dps: int = 50, steps: int = 
     f = _Reduced(counts, float(lam))
     Qf = f.Q
     Xf = Qf.T @ point.M
-    _, _, Hs, _ = f.derivatives(Xf)
     Q = _helmert_mp(ctx, k)
     X = ctx.matrix(Xf.tolist())
     for _ in range(steps):

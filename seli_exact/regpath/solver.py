@@ -395,7 +395,7 @@ def solve_regpath_point(
     root = np.sqrt(np.asarray(counts.counts, dtype=float))
     cert = certify(M, counts, lam, certify_dps)
     s = np.linalg.svd(M * root[None, :], compute_uv=False)
-    rank = int(np.sum(s > _RANK_FLOOR * max(s[0], 1e-300))) if s[0] > 0 else 0
+    rank = int(np.sum(s > _RANK_FLOOR * s[0])) if s[0] > 0 else 0
     return RegPathPoint(
         counts, lam, M, cert["objective"], cert["dual_objective"], cert["duality_gap"],
         cert["relative_gap"], kkt_residual(M, counts, lam), it, method, rank, cert,

@@ -50,7 +50,7 @@ def gd_ufm(counts: ClassCounts, lam: float, *, d: int, seed: int = 0, lr: float 
            max_steps: int = 200_000, tol: float = 1e-11, init_scale: float = 0.1) -> GDResult:
     """GD with a fixed step `lr` from a random start N(0, init_scale^2), until ||grad|| <= tol."""
     k, n = counts.k, counts.n
-    d = whole("d", d, minimum=k - 1, fix=f"Theorem 2 needs d > k - 1 = {k - 1}.")
+    d = whole("d", d, minimum=k, fix=f"Theorem 2 needs d > k - 1 = {k - 1}; try d={k}.")
     rng = np.random.default_rng(seed)
     W = init_scale * rng.standard_normal((d, k))
     H = init_scale * rng.standard_normal((d, n))

@@ -91,9 +91,11 @@ def _read_json(path: Path, default):
 def _stop_leftover(folder: Path) -> None:
     """Kill a command an earlier attempt on this host left running (its worker died hard)."""
     rec = _read_json(folder / RUNNING_NAME, None)
-    if not rec or rec.get("host") != socket.gethostname():
+    if not isinstance(rec, dict) or rec.get("host") != socket.gethostname():
         return
-    pid = int(rec["pid"])
+    pid = rec.get("pid")
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 1:
+        return  # not a record this module wrote: nothing safe to kill
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         if GUARD.name.encode() not in cmdline:
@@ -157,6 +159,8 @@ def run_cell(spec: dict, out_root: str, inject: dict | None = None) -> dict:
         argv += ["--json"]
 
     attempts = _read_json(folder / ATTEMPTS_NAME, [])
+    if not isinstance(attempts, list):  # not ours (edited by hand): start the record afresh
+        attempts = []
     attempt = len(attempts) + 1
     record = {"attempt": attempt, "host": socket.gethostname(), "pid": os.getpid(),
               "started": time.time(), "resume": resume, "checkpoint": _checkpoint_fact(folder),

@@ -179,10 +179,14 @@ def load_grid(path) -> Grid:
         raise SeliInputError(f"the grid file must be TOML (GRID.toml); got {str(path)!r}. "
                              "Write the grid as a .toml file.")
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8")  # TOML is UTF-8 whatever the locale
     except OSError as err:
         raise SeliInputError(
             f"the grid file {str(path)!r} cannot be read ({err.strerror}); check the path."
+        ) from None
+    except UnicodeDecodeError as err:
+        raise SeliInputError(
+            f"the grid file {str(path)!r} is not UTF-8 text (byte {err.start}); save it as UTF-8 TOML."
         ) from None
     return parse_grid(text, source=str(path))
 
@@ -233,7 +237,8 @@ def parse_grid(text: str, *, source: str = "<grid>") -> Grid:
                 f"[grid] {key} in {source} must be a non-empty list of values; got {vals!r}. "
                 f"Write {key} = [{_words(vals)[0] if vals != () else '1'}] or move it to [fixed]."
             )
-        if len(set(map(repr, vals))) != len(vals):
+        # compared as the words the command receives: 1 and "1" are the same cell twice
+        if len({tuple(_words(v)) for v in vals}) != len(vals):
             raise SeliInputError(f"[grid] {key} in {source} lists a value twice ({list(vals)!r}); "
                                  "list each value once.")
         varied.append((key, vals))
