@@ -183,7 +183,9 @@ def format_table(rows: list[dict], profile: str, elapsed: float) -> str:
     for r in rows:
         key = r["status"].split(":")[0].split(" (")[0]
         counts[key] = counts.get(key, 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    order = ["verified", "refuted", "undecided", "error", "not run"]
+    ranked = sorted(counts.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+    summary = ", ".join(f"{n} {s}" for s, n in ranked)
     out.append("")
     out.append(f"{len(rows)} claims ({summary}) in the {profile} profile, {elapsed:.0f} s")
     return "\n".join(out)

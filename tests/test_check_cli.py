@@ -82,7 +82,7 @@ def test_undecided_or_error_is_not_a_pass(fake_run, capsys, status):
     fake_run["verdicts"]["lemma3.1"] = fake_verdict("lemma3.1", status)
     assert main(["check"]) == 1
     out = capsys.readouterr().out
-    assert f"({len(ids) - 1} verified, 1 {status}" in out
+    assert f"({len(ids) - 1} verified, 1 {status}" in out  # fixed order: verified first
 
 
 def test_bad_arguments_exit_2(capsys):
