@@ -268,19 +268,12 @@ def enclose_G_M(
     bits = int(dps * 3.33) + 64
     be = _backend(backend, bits)
     mus = _secular_candidates(counts, dps) if candidates is None else list(candidates)
+
+    def failed(reason: str) -> GMEnclosure:  # no enclosure: the reason is the evidence
+        return GMEnclosure(counts, backend, bits, tuple(a), tuple(r), None, None, None, reason, be)
+
     if len(mus) != J - 1:
-        return GMEnclosure(
-            counts,
-            backend,
-            bits,
-            tuple(a),
-            tuple(r),
-            None,
-            None,
-            None,
-            f"expected {J - 1} secular roots, got {len(mus)}",
-            be,
-        )
+        return failed(f"expected {J - 1} secular roots, got {len(mus)}")
     with be.scope():
         A = [be.rational(v) for v in a]
         Rm = [be.rational(v) for v in r]
@@ -303,18 +296,9 @@ def enclose_G_M(
                     enclosure = be.hull(Lo, Hi)
                     break
             if enclosure is None:
-                return GMEnclosure(
-                    counts,
-                    backend,
-                    bits,
-                    tuple(a),
-                    tuple(r),
-                    None,
-                    None,
-                    None,
+                return failed(
                     f"no sign change of the secular function around candidate "
-                    f"root {mpmath.nstr(mu, 20)} in gap ({a[g]}, {a[g + 1]})",
-                    be,
+                    f"root {mpmath.nstr(mu, 20)} in gap ({a[g]}, {a[g + 1]})"
                 )
             roots.append(enclosure)
 
