@@ -8,6 +8,7 @@ Public names:
                  nc1, reference_grams, Distances, GeometryDistances
   numbers        arithmetic, close, default_rtol
   errors         SeliInputError
+  files          atomic_write, atomic_savefig (seli_exact.atomic), csv_text (seli_exact.tables)
 """
 
 from .arithmetic import Arithmetic, arithmetic

@@ -8,14 +8,13 @@ lines coincide. `fig2_table` is the CSV behind the figure.
 
 from __future__ import annotations
 
-import csv
-import io
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from seli_exact.atomic import atomic_savefig, atomic_write
+from seli_exact.tables import csv_text
 
 PANELS = (("classifiers", "Classifiers  $W$"), ("embeddings", "Centred class means  $M$"),
           ("logits", "Logits  $W^TM$"))
@@ -36,13 +35,7 @@ def fig2_table(runs: dict[str, "object"]) -> list[dict]:
 
 
 def table_csv(table: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=TABLE_FIELDS, lineterminator="\n")
-    w.writeheader()
-    for row in table:
-        w.writerow({k: (repr(v) if isinstance(v, float) else ("" if v is None else v))
-                    for k, v in row.items()})
-    return buf.getvalue()
+    return csv_text(table, TABLE_FIELDS)
 
 
 def plot_fig2(runs: dict[str, "object"], out, *, title: str | None = None,

@@ -8,13 +8,12 @@ line lies under its solid one; for R = 1 SELI is ETF and the same holds in every
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
 
 from seli_exact.atomic import atomic_savefig, atomic_write
+from seli_exact.tables import csv_text
 
 PANELS = (("classifiers", "Classifiers  $W$"), ("embeddings", "Embeddings  $M$"),
           ("logits", "Logits  $W^TM$"))
@@ -44,12 +43,7 @@ def _num(text) -> float:
 
 
 def table_csv(table: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=TABLE_FIELDS, lineterminator="\n")
-    w.writeheader()
-    for row in table:
-        w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
-    return buf.getvalue()
+    return csv_text(table, TABLE_FIELDS)
 
 
 def plot_fig4(rows: list[dict], out, *, title: str | None = None) -> dict[str, Path]:

@@ -9,14 +9,13 @@ one row per (R, lam), with the UF-SVM (5) reference per R.
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic import atomic_savefig, atomic_write
+from ..tables import csv_text
 from ..counts import step
 from ..solvers.ufsvm import solve_ufsvm
 from .path import direction_error, path_metrics
@@ -85,12 +84,7 @@ def fig3_rows(Rs, lambdas) -> list[dict]:
 
 
 def rows_to_csv(rows) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
-    return buf.getvalue()
+    return csv_text(rows, COLUMNS)
 
 
 def plot_fig3(rows, Rs, out) -> list[Path]:

@@ -14,8 +14,6 @@ the mean over seeds with their range as error bars.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -25,6 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from seli_exact.atomic import atomic_savefig, atomic_write
+from seli_exact.tables import csv_text
 
 from .cell import PATH_NAME, cell_dir, finished
 from .grid import Grid
@@ -42,12 +41,7 @@ class Table:
     rows: list[dict]
 
     def to_csv(self) -> str:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=self.columns, lineterminator="\n", extrasaction="raise")
-        w.writeheader()
-        for r in self.rows:
-            w.writerow({k: _csv_value(r.get(k)) for k in self.columns})
-        return buf.getvalue()
+        return csv_text([{k: r.get(k) for k in self.columns} for r in self.rows], self.columns)
 
     def metrics(self) -> list[tuple[str, str, str]]:
         """(metric name, SELI column, ETF column) for every seli/etf pair of columns."""
@@ -60,16 +54,6 @@ class Table:
                     name = re.sub(r"^dist_?", "", name) or col
                     out.append((name, col, etf))
         return out
-
-
-def _csv_value(v):
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, (list, tuple)):
-        return " ".join(map(str, v))
-    return v
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:
