@@ -44,6 +44,21 @@ def counts_from_args(args) -> ClassCounts:
     return step(params["k"], params["R"], params["rho"], params["n_min"])
 
 
+def add_run_management_arguments(p, *, files: str, resume: str, checkpoint_default: int):
+    """--out, --resume, --checkpoint-every, --log-per-decade, --no-progress: the flags of every
+    trainer built on training.runio. Returns the argument group, for trainer-specific flags."""
+    g = p.add_argument_group("run management")
+    g.add_argument("--out", required=True, help=f"output folder: {files}")
+    g.add_argument("--resume", action="store_true", help=resume)
+    g.add_argument("--checkpoint-every", dest="checkpoint_every",
+                   help=f"epochs between checkpoints; default {checkpoint_default}")
+    g.add_argument("--log-per-decade", dest="log_per_decade",
+                   help="metric rows per decade of epochs (log-spaced); default 20")
+    g.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar on stderr")
+    return g
+
+
 def to_number(x, digits: int | None):
     """A JSON number: a float, or a decimal string of `digits` significant digits when > 15."""
     if digits is not None and digits > 15:

@@ -6,6 +6,8 @@ import sys
 
 from seli_exact.errors import SeliInputError
 
+from .common import add_run_management_arguments
+
 
 def add_data_arguments(p) -> None:
     """Data set, network and optimizer flags shared with `seli reproduce fig2`."""
@@ -43,18 +45,11 @@ def add_data_arguments(p) -> None:
     g.add_argument("--no-channels-last", dest="channels_last", action="store_false")
     g.add_argument("--tf32", action="store_true", help="allow TF32 on cuda (off by default)")
     g.add_argument("--threads", type=int, help="CPU threads for torch; default: torch's")
-    g = p.add_argument_group("run management")
-    g.add_argument("--out", required=True, help="output folder")
-    g.add_argument("--resume", action="store_true", help="continue the run(s) in --out from "
-                                                         "their last checkpoint")
+    g = add_run_management_arguments(
+        p, files="config.json, summary.json, metrics.csv/.jsonl, checkpoint.pt",
+        resume="continue the run(s) in --out from their last checkpoint", checkpoint_default=10)
     g.add_argument("--metrics-every", dest="metrics_every", choices=("log", "epoch"),
                    help="measure at log-spaced epochs (default) or every epoch")
-    g.add_argument("--log-per-decade", dest="per_decade",
-                   help="measured epochs per decade when log-spaced; default 20")
-    g.add_argument("--checkpoint-every", dest="checkpoint_every",
-                   help="epochs between checkpoints; default 10")
-    g.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bar on stderr")
 
 
 def add_arguments(p, argv=()) -> None:
@@ -65,7 +60,7 @@ def add_arguments(p, argv=()) -> None:
 
 FIELDS = ("dataset", "data_root", "arch", "width", "rho", "n_min", "seed", "epochs",
           "batch_size", "lr", "momentum", "weight_decay", "gamma", "device", "bf16",
-          "channels_last", "tf32", "metrics_every", "per_decade", "checkpoint_every")
+          "channels_last", "tf32", "metrics_every", "checkpoint_every")
 
 
 def config_from_args(args, *, apply_threads: bool = True, **fixed):
@@ -74,6 +69,8 @@ def config_from_args(args, *, apply_threads: bool = True, **fixed):
     from training.deepnet import DeepNetConfig
 
     kw = {f: getattr(args, f) for f in FIELDS if getattr(args, f, None) is not None}
+    if getattr(args, "log_per_decade", None) is not None:  # the shared flag's name for per_decade
+        kw["per_decade"] = args.log_per_decade
     if not kw.get("bf16"):
         kw.pop("bf16", None)
     if not kw.get("tf32"):

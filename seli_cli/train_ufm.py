@@ -6,6 +6,8 @@ import sys
 
 from seli_exact.errors import SeliInputError
 
+from .common import add_run_management_arguments
+
 
 def _list(text: str) -> tuple[str, ...]:
     items = tuple(x.strip() for x in str(text).split(",") if x.strip())
@@ -16,16 +18,10 @@ def _list(text: str) -> tuple[str, ...]:
 
 def add_run_arguments(p) -> None:
     """The flags shared by `seli train ufm` and `seli reproduce fig4`."""
-    g = p.add_argument_group("run management")
-    g.add_argument("--out", required=True, help="output folder: config.json, metrics.csv/.jsonl, checkpoint.pt")
-    g.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    g = add_run_management_arguments(
+        p, files="config.json, metrics.csv/.jsonl, checkpoint.pt",
+        resume="continue the run in --out from its last checkpoint", checkpoint_default=1000)
     g.add_argument("--epochs", help="epochs (passes over the n examples); default 100000")
-    g.add_argument("--checkpoint-every", dest="checkpoint_every",
-                   help="epochs between checkpoints; default 1000")
-    g.add_argument("--log-per-decade", dest="log_per_decade",
-                   help="metric rows per decade of epochs (log-spaced); default 20")
-    g.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bar on stderr")
     g = p.add_argument_group("runs")
     g.add_argument("--R", help="imbalance ratios, comma-separated; default 1,5,10,100")
     g.add_argument("--seeds", help="seeds, comma-separated (one run each); default 0,1,2")
