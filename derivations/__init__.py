@@ -23,7 +23,7 @@ against.
 -1/(k*sqrt(n_min)*sqrt(R*rho - rho + 1))
 """
 
-from proofs_check.verdict import Status
+from seli_exact.verdict import Status
 
 from .checks import (
     limits,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import mpmath
 import sympy
 
-from proofs_check.verdict import Status
+from seli_exact.verdict import Status
 from seli_exact import arithmetic, default_rtol, sel_svd, seli_geometry, step
 from seli_exact.counts import ClassCounts
 from seli_exact.errors import SeliInputError

@@ -22,7 +22,7 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from proofs_check.verdict import Status
+from seli_exact.verdict import Status
 
 from .algebra import is_zero_modulo_radicals, radical_form, reduce_numerator
 from .symbols import positive_parametrization, symbols
@@ -57,7 +57,7 @@ class Verification:
 
     def as_verdict(self, claim_id: str | None = None, instances: int = 1):
         """The same outcome as a proofs_check Verdict (for a registered claim)."""
-        from proofs_check.verdict import Verdict
+        from seli_exact.verdict import Verdict
 
         return Verdict(claim_id or self.name, self.status, instances, self.residual, "residual",
                        {"verification": self.name, **self.detail})

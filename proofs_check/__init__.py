@@ -4,6 +4,6 @@ Public names: Status, Verdict, Claim, claim, all_claims, get_claim, PROFILES.
 """
 
 from .registry import PROFILES, Claim, all_claims, claim, get_claim
-from .verdict import Status, Verdict
+from seli_exact.verdict import Status, Verdict
 
 __all__ = ["Status", "Verdict", "Claim", "claim", "all_claims", "get_claim", "PROFILES"]

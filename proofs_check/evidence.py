@@ -21,7 +21,7 @@ import numpy as np
 
 from seli_exact import ClassCounts, arithmetic, default_rtol
 
-from .verdict import Status, Verdict
+from seli_exact.verdict import Status, Verdict
 
 F64 = arithmetic("float64")
 RTOL64 = default_rtol(F64)

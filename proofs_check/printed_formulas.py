@@ -18,7 +18,7 @@ from seli_exact import seli_geometry, step
 
 from .evidence import DPS, RTOL_MP, aggregate, global_mpf, make_row
 from .sign_proof import all_closed_forms, prove_positive
-from .verdict import Status, Verdict
+from seli_exact.verdict import Status, Verdict
 
 
 def paper_lemma31(k, R):

@@ -21,7 +21,7 @@ from .certificate import SignCertificate, sign_certificate, sign_margin
 from .evidence import DPS, RTOL64, RTOL_MP, TOL_LOCAL, aggregate, global_mpf, make_row, reference
 from .local_search import margins
 from .sign_proof import ENTRY_SIGNS, SignProof, step_closed_forms
-from .verdict import Verdict
+from seli_exact.verdict import Verdict
 
 
 def dual_feasibility(counts: ClassCounts, B_class: np.ndarray, ar) -> dict:

@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from .verdict import Status, Verdict
+from seli_exact.verdict import Status, Verdict
 
 PROFILES = ("quick", "thorough")
 

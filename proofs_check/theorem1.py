@@ -17,7 +17,7 @@ from seli_exact.solvers import solve_ufsvm
 
 from .evidence import Reference, aggregate, make_row, reference, rel_residual
 from .local_search import margins
-from .verdict import Verdict
+from seli_exact.verdict import Verdict
 
 
 def thm1_residuals(

@@ -24,6 +24,22 @@ import sympy
 
 from .errors import SeliInputError
 
+def digits_to_bits(digits: int) -> int:
+    """Binary precision that carries `digits` decimal digits (mpmath's own rule, so an mpmath
+    context at dps = digits and one at prec = digits_to_bits(digits) are the same). The one
+    conversion between the two units in the suite.
+
+    >>> digits_to_bits(15), digits_to_bits(50)
+    (53, 169)
+    """
+    return int(mpmath.libmp.dps_to_prec(int(digits)))
+
+
+def bits_to_digits(bits: int) -> int:
+    """Decimal digits carried by `bits` of binary precision (inverse of digits_to_bits)."""
+    return int(mpmath.libmp.prec_to_dps(int(bits)))
+
+
 # Extra decimal digits carried by an mpmath arithmetic beyond the digits the caller asked for.
 GUARD_DIGITS = 10
 
@@ -62,9 +78,7 @@ class Arithmetic:
         """A context manager inside which this arithmetic's operations run at its precision."""
         return contextlib.nullcontext()
 
-    def digits(self) -> int:
-        """Decimal digits the arithmetic carries (for exact: as many as asked)."""
-        raise NotImplementedError
+    digits: int  # decimal digits the arithmetic carries (exact: as many as asked)
 
 
 class Float64(Arithmetic):
@@ -90,24 +104,24 @@ class Float64(Arithmetic):
     def to_float(self, x):
         return np.asarray(x, dtype=float)
 
-    def digits(self) -> int:
-        return 15
+    digits = 15
 
 
 class MPMath(Arithmetic):
-    """Arbitrary precision: `dps` digits are guaranteed to the caller, computed with guard digits."""
+    """Arbitrary precision: `digits` decimal digits are guaranteed to the caller, computed with
+    GUARD_DIGITS more."""
 
     name = "mpmath"
     dtype = object
 
-    def __init__(self, dps: int):
-        if not isinstance(dps, int) or isinstance(dps, bool) or dps < 1:
+    def __init__(self, digits: int):
+        if not isinstance(digits, int) or isinstance(digits, bool) or digits < 1:
             raise SeliInputError(
-                f"`digits` must be a whole number >= 1; got {dps!r}. Try --digits 50."
+                f"`digits` must be a whole number >= 1; got {digits!r}. Try --digits 50."
             )
-        self.dps = dps
+        self.digits = digits
         self.ctx = mpmath.MPContext()
-        self.ctx.dps = dps + GUARD_DIGITS
+        self.ctx.prec = digits_to_bits(digits + GUARD_DIGITS)
         self._sqrt = np.frompyfunc(self.ctx.sqrt, 1, 1)
 
     def number(self, q):
@@ -123,9 +137,6 @@ class MPMath(Arithmetic):
     def eps(self):
         return self.ctx.eps
 
-    def digits(self) -> int:
-        return self.dps
-
     def from_mpfr(self, x):
         """A gmpy2 mpfr as an mpf of this context, exactly (at most the same binary precision)."""
         man, exp = x.as_mantissa_exp()
@@ -140,6 +151,7 @@ class MPFR(Arithmetic):
 
     def __init__(self, prec: int):
         self.prec = prec
+        self.digits = bits_to_digits(prec)
         self._sqrt = np.frompyfunc(gmpy2.sqrt, 1, 1)
 
     def scope(self):
@@ -158,8 +170,6 @@ class MPFR(Arithmetic):
     def eps(self):
         return gmpy2.mpfr(2) ** (1 - self.prec)
 
-    def digits(self) -> int:
-        return int(self.prec * 0.30103)
 
 
 class Exact(Arithmetic):
@@ -183,24 +193,23 @@ class Exact(Arithmetic):
     def eps(self):
         return 0
 
-    def digits(self) -> int:
-        return 10**6
+    digits = 10**6
 
 
 @lru_cache(maxsize=32)
-def _mpmath(dps) -> MPMath:
+def _mpmath(digits) -> MPMath:
     # a context costs about a millisecond to build and is never mutated after, so share it
-    return MPMath(dps)
+    return MPMath(digits)
 
 
-def arithmetic(name: str = "float64", dps: int | None = None) -> Arithmetic:
-    """Look an arithmetic up by name: "float64", "mpmath" (with `dps` digits) or "exact"."""
+def arithmetic(name: str = "float64", digits: int | None = None) -> Arithmetic:
+    """Look an arithmetic up by name: "float64", "mpmath" (with `digits` digits) or "exact"."""
     if isinstance(name, Arithmetic):
         return name
     if name == "float64":
         return Float64()
     if name == "mpmath":
-        return _mpmath(30 if dps is None else dps)
+        return _mpmath(30 if digits is None else digits)
     if name == "exact":
         return Exact()
     raise SeliInputError(

@@ -121,6 +121,24 @@ def step(k, R, rho, n_min) -> ClassCounts:
     return ClassCounts(counts, "step", {"k": k, "R": R, "rho": rho, "n_min": n_min, "m": m, "s": s})
 
 
+def step_near_n(k, R, rho, n_target) -> ClassCounts:
+    """(R, rho)-STEP with n_min chosen so that n = ((1-rho) k R + rho k) n_min is nearest
+    n_target (Sec. 5: "we select n_min so that n = ((R + 1)/2) k n_min is about 400"); n_min is
+    at least 1 and a multiple of R's denominator, so R n_min is whole.
+
+    >>> [step_near_n(4, R, "1/2", 400).counts for R in (1, 10, 100)]
+    [(100, 100, 100, 100), (180, 180, 18, 18), (200, 200, 2, 2)]
+    """
+    R = rational("R", R, fix="R is the imbalance ratio, e.g. 10.")
+    rho = rational("rho", rho, fix="rho is the minority fraction, e.g. 0.5.")
+    n_target = whole("n_target", n_target, minimum=1, fix="Try 400.")
+    k = whole("k", k, minimum=2, fix="The model needs at least two classes.")
+    per = (1 - rho) * k * R + rho * k  # examples per unit of n_min
+    den = R.denominator  # R n_min must be whole
+    n_min = max(1, round(Fraction(n_target) / (per * den))) * den
+    return step(k, R, rho, n_min)
+
+
 def from_counts(values) -> ClassCounts:
     """An arbitrary vector of counts, from a sequence or from text like "50,50,5,5"."""
     if isinstance(values, str):

@@ -18,6 +18,7 @@ import numpy as np
 
 from .arithmetic import Arithmetic, arithmetic
 from .counts import ClassCounts
+from .simplex import simplex_gram
 from .svd import SELSVD, sel_svd
 from .validate import whole
 
@@ -88,11 +89,11 @@ class Geometry:
 
 
 def seli_geometry(
-    counts: ClassCounts, arith: str | Arithmetic = "float64", dps: int | None = None,
+    counts: ClassCounts, arith: str | Arithmetic = "float64", digits: int | None = None,
     svd: SELSVD | None = None,
 ) -> Geometry:
     """Definition 3 with alpha = 1: the geometry of every UF-SVM minimizer (Theorem 1)."""
-    s = svd if svd is not None else sel_svd(counts, arith, dps)
+    s = svd if svd is not None else sel_svd(counts, arith, digits)
     one = s.arithmetic.number(1)
     G_W, G_M, logits = s.matrix_functions(
         lambda sigma: sigma,  # V Lam V^T
@@ -102,24 +103,17 @@ def seli_geometry(
     return Geometry("SELI", s.counts, s.arithmetic, s.sigma, G_W, G_M, logits)
 
 
-def etf_geometry(counts_or_k, arith: str | Arithmetic = "float64", dps: int | None = None) -> Geometry:
+def etf_geometry(counts_or_k, arith: str | Arithmetic = "float64", digits: int | None = None) -> Geometry:
     """Corollary 1.3's ETF: W = M and G_W = G_M = W^T M = I - 11^T/k (singular values all 1)."""
     if isinstance(counts_or_k, ClassCounts):
         counts = counts_or_k
     else:
         k = whole("k", counts_or_k, minimum=2)
         counts = ClassCounts((1,) * k, "counts")
-    ar = arithmetic(arith, dps)
+    ar = arithmetic(arith, digits)
     k = counts.k
     P = simplex_gram(k, ar)
     return Geometry("ETF", counts, ar, ar.array([1] * (k - 1)), P, P.copy(), P.copy())
-
-
-def simplex_gram(k: int, ar: Arithmetic) -> np.ndarray:
-    """G* = I - 11^T/k, shape (k, k)."""
-    P = -np.full((k, k), ar.number(1), dtype=ar.dtype) / ar.number(k)
-    P[np.diag_indices(k)] += ar.number(1)
-    return P
 
 
 def factorize(svd: SELSVD, d: int, seed: int | None = 0):

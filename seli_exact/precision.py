@@ -1,6 +1,6 @@
 """Tolerances that follow the working precision, and one `close` helper.
 
-float64: 2^-43 (about 1e-13, 2^9 ulps of headroom); mpmath: 10^-dps, the digits the caller was
+float64: 2^-43 (about 1e-13, 2^9 ulps of headroom); mpmath: 10^-digits, the digits the caller was
 promised (the arithmetic carries guard digits beyond them); exact: 0.
 
 >>> from seli_exact.arithmetic import arithmetic
@@ -19,7 +19,7 @@ def default_rtol(ar: Arithmetic) -> float:
     if ar.exact:
         return 0.0
     if isinstance(ar, MPMath):
-        return 10.0 ** (-ar.dps)
+        return 10.0 ** (-ar.digits)
     return 2.0**-43
 
 

@@ -15,9 +15,9 @@ from .arithmetic import Arithmetic, arithmetic
 from .counts import ClassCounts
 
 
-def sel_matrix(counts: ClassCounts, arith: str | Arithmetic = "float64", dps: int | None = None) -> np.ndarray:
+def sel_matrix(counts: ClassCounts, arith: str | Arithmetic = "float64", digits: int | None = None) -> np.ndarray:
     """Zhat, shape (k, n), in the given arithmetic (exact gives SymPy Rationals)."""
-    ar = arithmetic(arith, dps)
+    ar = arithmetic(arith, digits)
     k, y = counts.k, counts.labels()
     Z = np.full((k, counts.n), ar.number(-1) / ar.number(k), dtype=ar.dtype)
     Z[y, np.arange(counts.n)] += ar.number(1)

@@ -31,6 +31,7 @@ import sympy
 from .arithmetic import MPFR, Arithmetic, Float64, MPMath, arithmetic
 from .counts import ClassCounts
 from .errors import SeliInputError
+from .simplex import helmert
 
 
 @dataclass(frozen=True)
@@ -114,14 +115,14 @@ class SELSVD:
         return outs
 
 
-def sel_svd(counts: ClassCounts, arith: str | Arithmetic = "float64", dps: int | None = None) -> SELSVD:
+def sel_svd(counts: ClassCounts, arith: str | Arithmetic = "float64", digits: int | None = None) -> SELSVD:
     """The compact SVD of Zhat^T from the counts alone, in the arithmetic named by `arith`."""
     if not isinstance(counts, ClassCounts):
         raise SeliInputError(
             f"`counts` must be a ClassCounts (from step(), from_counts() or long_tailed()); "
             f"got {type(counts).__name__}. Build one with seli_exact.step(...)."
         )
-    ar = arithmetic(arith, dps)
+    ar = arithmetic(arith, digits)
     blocks = counts.blocks()
     a = [value for value, _ in blocks]
     r = [len(classes) for _, classes in blocks]
@@ -148,22 +149,13 @@ def sel_svd(counts: ClassCounts, arith: str | Arithmetic = "float64", dps: int |
     secular_cols, secular_rows = [], []
     for col, term in zip(first, reversed(terms)):
         if term.kind == "shared":
-            V[np.array(term.classes), col : col + term.multiplicity] = _helmert(ar, len(term.classes))
+            V[np.array(term.classes), col : col + term.multiplicity] = helmert(len(term.classes), ar)
         else:
             secular_cols.append(col)
     V[:, secular_cols] = vectors[::-1].T  # the secular terms, descending, are vectors reversed
     mus = np.array([t.mu for t in reversed(terms) for _ in range(t.multiplicity)], dtype=ar.dtype)
     sigma = ar.sqrt(mus)
     return SELSVD(counts, ar, sigma, V, V / sigma[None, :], tuple(terms))
-
-
-def _helmert(ar: Arithmetic, r: int) -> np.ndarray:
-    """Orthonormal basis (r, r-1) of the zero-sum vectors in R^r (Helmert's contrasts)."""
-    N = np.triu(np.ones((r, r - 1), dtype=np.int64))  # column l: ones on rows 0..l
-    cols = np.arange(r - 1)
-    N[cols + 1, cols] = -(cols + 1)  # then -(l + 1) on row l + 1
-    den = ar.sqrt(ar.from_ints((cols + 1) * (cols + 2)))
-    return ar.from_ints(N) / den[None, :]
 
 
 def _secular_eigenpairs(ar: Arithmetic, a: list[int], r: list[int], block_of_class: np.ndarray):

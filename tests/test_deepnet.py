@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from proofs_check.checks.training_deepnet import judge_deepnet  # noqa: E402
-from proofs_check.verdict import Status  # noqa: E402
+from seli_exact.verdict import Status  # noqa: E402
 from seli_cli.main import main  # noqa: E402
 from seli_exact.errors import SeliInputError  # noqa: E402
 from training.data import load_digits, step_subsample  # noqa: E402

@@ -30,7 +30,7 @@ from derivations.checks import (
 )
 from derivations.gradient import ce_gradient_multiplier
 from derivations.verify import Verification, decide_sign, verify_identity, verify_sign
-from proofs_check.verdict import Status
+from seli_exact.verdict import Status
 from seli_exact import SeliInputError, from_counts, sel_matrix, step
 
 from .strategies import any_counts, step_params

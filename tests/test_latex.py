@@ -11,7 +11,7 @@ import sympy
 from derivations import NAMES, closed_forms, symbols
 from derivations.export import formula_records, parse, to_latex
 from derivations.checks import verify_against_seli_exact
-from proofs_check.verdict import Status
+from seli_exact.verdict import Status
 from seli_cli.main import main
 from seli_exact import step
 

@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 from proofs_check.checks import section4 as s4
-from proofs_check.verdict import Status
+from seli_exact.verdict import Status
 from seli_exact import from_counts, step
 from seli_exact.regpath import class_sel, linear_scale, solve_regpath_point
 

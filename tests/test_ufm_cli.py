@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from proofs_check.checks.training_ufm import judge_sgd_ufm  # noqa: E402
-from proofs_check.verdict import Status  # noqa: E402
+from seli_exact.verdict import Status  # noqa: E402
 from seli_cli.main import main  # noqa: E402
 from training.fig4 import fig4_table  # noqa: E402
 

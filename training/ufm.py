@@ -35,7 +35,7 @@ from typing import Callable
 
 import numpy as np
 
-from seli_exact.counts import ClassCounts, step
+from seli_exact.counts import ClassCounts, step, step_near_n
 from seli_exact.errors import SeliInputError
 from seli_exact.metrics import distances, class_means
 from seli_exact.validate import rational, whole
@@ -163,13 +163,8 @@ def ufm_counts(k: int, R, rho, n_target: int, n_min: int | None = None) -> Class
     >>> [ufm_counts(4, R, "1/2", 400).counts for R in (1, 10, 100)]
     [(100, 100, 100, 100), (180, 180, 18, 18), (200, 200, 2, 2)]
     """
-    R = rational("R", R)
-    rho = rational("rho", rho)
     if n_min is None:
-        per = (1 - rho) * k * R + rho * k  # examples per unit of n_min
-        den = R.denominator  # R n_min must be whole
-        m = max(1, round(Fraction(n_target) / (per * den)))
-        n_min = m * den
+        return step_near_n(k, R, rho, n_target)
     return step(k, R, rho, n_min)
 
 

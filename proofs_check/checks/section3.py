@@ -58,7 +58,7 @@ from ..proof_steps import (
 from ..registry import claim
 from ..sign_proof import prove_step_signs
 from ..theorem1 import etf_symbolic, judge_etf, judge_nc, judge_seli, judge_thm1
-from ..verdict import Verdict
+from seli_exact.verdict import Verdict
 
 
 def _local_cases(profile: str) -> list[ClassCounts]:

@@ -15,7 +15,7 @@ import numpy as np
 import sympy
 
 from proofs_check.registry import claim
-from proofs_check.verdict import Status, Verdict
+from seli_exact.verdict import Status, Verdict
 from seli_exact import default_rtol, arithmetic, from_counts, sel_svd, step
 from seli_exact.regpath import (
     gd_ufm,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from ..registry import claim
-from ..verdict import Status, Verdict
+from seli_exact.verdict import Status, Verdict
 
 CLAIM_ID = "deepnet_digits"
 OBJECTS = ("classifiers", "embeddings", "logits")

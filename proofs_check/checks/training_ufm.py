@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..registry import claim
-from ..verdict import Status, Verdict
+from seli_exact.verdict import Status, Verdict
 
 # Shortened Fig 4: the paper's k, STEP, n ~ 400, lr 0.4, batch 4; fewer epochs and R values.
 CHECK_R = (1, 10, 100)
