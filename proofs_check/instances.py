@@ -74,7 +74,7 @@ def count_instances(profile: str = "quick") -> list[Instance]:
         Instance("mixed6", from_counts([1, 2, 3, 50, 7, 1000]), "arbitrary counts"),
         Instance("ladder5", from_counts([5, 4, 3, 2, 1]), "all counts distinct"),
         Instance("one-giant", from_counts([1000, 1, 1, 1]), "one class dominates"),
-        Instance("long-tail10", long_tailed(10, 100, 500), "long-tailed, k = 10, R = 100"),
+        Instance("long-tail10", long_tailed(10, 100, 500), "exp long tail, k = 10, ratio = 100"),
     ]
     if profile == "thorough":
         rng = np.random.default_rng(20221128)
