@@ -57,7 +57,7 @@ def main() -> None:
     lam = args.lam
     reps = 5 if args.quick else 50
 
-    Mr = reference_solution(counts, lam, dps=50)
+    Mr = reference_solution(counts, lam, digits=50)
     ref_cert = certify(Mr, counts, lam, 60)
     if not abs(ref_cert["relative_gap"]) < 1e-30:  # the reference must beat float64 by far
         raise SystemExit(f"reference not certified: relative gap {ref_cert['relative_gap']:.1e}")

@@ -1,4 +1,4 @@
-"""The derivations' claims, each a `verify_*` function returning a Verification (or a list).
+"""The derivations' claims, each a `verify_*` function returning a Verdict (or a list).
 
 >>> verify_gradient_identity().status.value
 'verified'
@@ -9,8 +9,8 @@ from __future__ import annotations
 import mpmath
 import sympy
 
-from seli_exact.verdict import Status
-from seli_exact import arithmetic, default_rtol, sel_svd, seli_geometry, step
+from seli_exact.verdict import Status, Verdict
+from seli_exact import sel_svd, seli_geometry, step
 from seli_exact.counts import ClassCounts
 from seli_exact.errors import SeliInputError
 
@@ -21,23 +21,24 @@ from .gradient import ce_gradient
 from .secular import S as SECULAR_SUM, secular_derivation, secular_spectrum
 from .spectrum import step_spectrum
 from .symbols import S_MAJ, S_MIN, S_MIX, counts_substitution, m, s, symbols
-from .verify import Verification, decide_sign, verify_identity, verify_sign
+from .verify import decide_sign, float64_tol, mp_tol, outcome, verify_identity, verify_sign
 
 HALF = sympy.Rational(1, 2)
 
 
-def _combine(name: str, parts: list[Verification]) -> Verification:
+def _combine(name: str, parts: list[Verdict]) -> Verdict:
     """Worst status wins: refuted > error > undecided > verified."""
     order = [Status.REFUTED, Status.ERROR, Status.UNDECIDED, Status.VERIFIED]
     status = min((p.status for p in parts), key=order.index)
-    res = [p.residual for p in parts if p.residual is not None]
-    return Verification(name, status, max(res) if res else None,
-                        {"parts": {p.name: p.status.value for p in parts}})
+    res = [p.worst for p in parts if p.worst is not None]
+    return outcome(name, status, max(res) if res else None,
+                   {"parts": {p.claim_id: p.status.value for p in parts}},
+                   instances=sum(p.instances for p in parts))
 
 
 # --- 1. eigenstructure ---------------------------------------------------------------------
 
-def verify_step_spectrum(max_block: int = 6) -> Verification:
+def verify_step_spectrum(max_block: int = 6) -> Verdict:
     """Each eigenpair by substitution (block algebra), the projectors (idempotent, orthogonal,
     complete, spectral sum = P D P), and the explicit matrices for 1 <= m, s <= max_block."""
     sp = step_spectrum()
@@ -66,8 +67,8 @@ def verify_step_spectrum(max_block: int = 6) -> Verification:
         failures.append("multiplicities do not add up to k")
     failures += _dense_spectrum_failures(max_block)
     status = Status.VERIFIED if not failures else Status.REFUTED
-    return Verification("step_spectrum", status, 0.0 if not failures else None,
-                        {"failures": failures, "max_block": max_block})
+    return outcome("step_spectrum", status, 0.0 if not failures else None,
+                   {"failures": failures, "max_block": max_block})
 
 
 def _dense_spectrum_failures(max_block: int) -> list[str]:
@@ -135,7 +136,7 @@ def raw_forms() -> dict[str, sympy.Expr]:
     return {name: raw[name].subs(sub).subs(sig) for name in NAMES}
 
 
-def verify_tidying(forms: dict | None = None, names=NAMES) -> list[Verification]:
+def verify_tidying(forms: dict | None = None, names=NAMES) -> list[Verdict]:
     """Each closed form (`forms`, default closed_forms()) equals its untidied spectral sum."""
     forms = closed_forms() if forms is None else forms
     raw = raw_forms()
@@ -143,9 +144,9 @@ def verify_tidying(forms: dict | None = None, names=NAMES) -> list[Verification]
             for name in names]
 
 
-def seli_exact_values(counts: ClassCounts, arith: str = "float64", dps: int | None = None) -> dict:
+def seli_exact_values(counts: ClassCounts, arith: str = "float64", digits: int | None = None) -> dict:
     """The same quantities from seli_exact's structured SVD (Theorem 1 Gram matrices)."""
-    svd = sel_svd(counts, arith, dps)
+    svd = sel_svd(counts, arith, digits)
     g = seli_geometry(counts, svd.arithmetic, svd=svd)
     p = counts.params
     mm, ss = p["m"], p["s"]
@@ -177,12 +178,12 @@ def seli_exact_values(counts: ClassCounts, arith: str = "float64", dps: int | No
     return out
 
 
-def verify_against_seli_exact(counts: ClassCounts, arith: str = "float64", dps: int | None = None,
-                              forms: dict | None = None, rtol: float | None = None) -> Verification:
+def verify_against_seli_exact(counts: ClassCounts, arith: str = "float64", digits: int | None = None,
+                              forms: dict | None = None) -> Verdict:
     """Every closed form at the counts' (k, R, rho, n_min) against seli_exact's numbers.
 
-    rtol follows the working precision: for float64 default_rtol (2^-43) times k + 1 (about one
-    rounding per dimension; measured errors are 1e-15 and below), for mpmath 10^-(dps - 5).
+    The tolerance follows the working precision: float64_tol(k) for float64 (measured errors
+    are 1e-15 and below), mp_tol(digits) for mpmath.
     """
     if not isinstance(counts, ClassCounts) or counts.model != "step":
         raise SeliInputError(
@@ -194,14 +195,12 @@ def verify_against_seli_exact(counts: ClassCounts, arith: str = "float64", dps: 
     p = counts.params
     sub = {k: sympy.Integer(p["k"]), R: sympy.Rational(p["R"].numerator, p["R"].denominator),
            rho: sympy.Rational(p["rho"].numerator, p["rho"].denominator), n_min: sympy.Integer(p["n_min"])}
-    ref = seli_exact_values(counts, arith, dps)
-    digits = 15 if arith == "float64" else dps
-    if rtol is not None:
-        tol = rtol
-    elif arith == "float64":
-        tol = default_rtol(arithmetic("float64")) * (counts.k + 1)
+    ref = seli_exact_values(counts, arith, digits)
+    if arith == "float64":
+        digits, tol = 15, float64_tol(counts.k)
     else:
-        tol = 10.0 ** (-(dps - 5))
+        digits = 30 if digits is None else digits
+        tol = mp_tol(digits)
     worst, worst_name = 0.0, None
     with mpmath.workdps(digits + 20):
         for name, want in ref.items():
@@ -211,11 +210,11 @@ def verify_against_seli_exact(counts: ClassCounts, arith: str = "float64", dps: 
             if err >= worst:
                 worst, worst_name = err, name
     status = Status.VERIFIED if worst <= tol else Status.REFUTED
-    return Verification(f"seli_exact[{arith}].{counts.describe()}", status, worst,
-                        {"worst": worst_name, "tolerance": tol, "compared": sorted(ref)})
+    return outcome(f"seli_exact[{arith}].{counts.describe()}", status, worst,
+                   {"worst": worst_name, "tolerance": tol, "compared": sorted(ref)})
 
 
-def verify_class_mean_gram_signs(forms: dict | None = None) -> Verification:
+def verify_class_mean_gram_signs(forms: dict | None = None) -> Verdict:
     """diag(G_M) > 0 and offdiag(G_M) < 0 on the whole domain (the sign pattern that makes
     B_hat * Zhat^T > 0 in Theorem 1's dual certificate, B_hat = U V^T having rows of G_M)."""
     forms = closed_forms() if forms is None else forms
@@ -227,7 +226,7 @@ def verify_class_mean_gram_signs(forms: dict | None = None) -> Verification:
 
 # --- 3. the paper's printed formulas at rho = 1/2 ------------------------------------------
 
-def verify_lemma_3_1(forms: dict | None = None) -> Verification:
+def verify_lemma_3_1(forms: dict | None = None) -> Verdict:
     forms = closed_forms() if forms is None else forms
     _, _, rho, _ = symbols()
     printed = paper.lemma_3_1()
@@ -236,7 +235,7 @@ def verify_lemma_3_1(forms: dict | None = None) -> Verification:
     return _combine("lemma_3_1", parts)
 
 
-def verify_eq_4(forms: dict | None = None) -> Verification:
+def verify_eq_4(forms: dict | None = None) -> Verdict:
     forms = closed_forms() if forms is None else forms
     _, _, rho, _ = symbols()
     printed = paper.eq_4()
@@ -245,7 +244,7 @@ def verify_eq_4(forms: dict | None = None) -> Verification:
     return _combine("eq_4", parts)
 
 
-def verify_norm_order(forms: dict | None = None) -> Verification:
+def verify_norm_order(forms: dict | None = None) -> Verdict:
     """Lemma 3.1: ||w_maj|| >= ||w_min||, ||h_maj|| <= ||h_min||, equality iff R = 1 or k = 2.
 
     At rho = 1/2 the differences factor as (k - 2)(sqrt(R) - 1) times a positive term; so they
@@ -264,23 +263,22 @@ def verify_norm_order(forms: dict | None = None) -> Verification:
     return _combine("norm_order", parts)
 
 
-def verify_monotonicity(forms: dict | None = None) -> Verification:
+def verify_monotonicity(forms: dict | None = None) -> Verdict:
     """Eq. (4): d cos_maj / dR < 0 and d cos_min / dR > 0 for R >= 1, k >= 4 (rho = 1/2), from the
     sign of the derivative; and beyond the paper, for every rho: the same for the classifiers, and
     the reverse for the class means (cos_h_majmaj increasing, cos_h_minmin decreasing)."""
     forms = closed_forms() if forms is None else forms
-    k, R, rho, _ = symbols()
-    j = sympy.Symbol("j", nonnegative=True)
-    r = sympy.Symbol("r", nonnegative=True)
+    _, R, rho, _ = symbols()
+    domain, _ = paper.eq_4_domain()
     parts = []
     for name, sign in (("cos_w_majmaj", -1), ("cos_w_minmin", 1)):
         d = sympy.diff(forms[name].subs(rho, HALF), R)
-        d = d.subs({k: 4 + j, R: 1 + r})  # k >= 4 even at rho = 1/2 with a pair in each block
+        d = d.subs(domain)  # k >= 4 at rho = 1/2 with a pair in each block, R >= 1
         decided = decide_sign(d)
         status = Status.VERIFIED if decided == sign else (
             Status.UNDECIDED if decided is None else Status.REFUTED)
-        parts.append(Verification(f"monotone.eq_4.{name}", status, 0.0 if decided == sign else None,
-                                  {"derivative_sign": decided, "expected": sign}))
+        parts.append(outcome(f"monotone.eq_4.{name}", status, 0.0 if decided == sign else None,
+                             {"derivative_sign": decided, "expected": sign}))
     for name, sign in (("cos_w_majmaj", -1), ("cos_w_minmin", 1), ("cos_h_majmaj", 1),
                        ("cos_h_minmin", -1)):
         parts.append(verify_sign(f"monotone.any_rho.{name}", sympy.diff(forms[name], R), sign))
@@ -300,7 +298,7 @@ def limits(forms: dict | None = None) -> dict:
     return out
 
 
-def verify_limits(forms: dict | None = None) -> Verification:
+def verify_limits(forms: dict | None = None) -> Verdict:
     """Remark 3.2: cos_w_minmin -> 1 as R -> oo (minority collapse), 1 - cos ~ c R^(-1/2) with
     c = k sqrt(rho)/(1 - rho) (k sqrt(2) at rho = 1/2), the rate the paper calls slow."""
     forms = closed_forms() if forms is None else forms
@@ -319,7 +317,7 @@ def verify_limits(forms: dict | None = None) -> Verification:
     return _combine("limits", parts)
 
 
-def verify_etf_reduction(forms: dict | None = None) -> Verification:
+def verify_etf_reduction(forms: dict | None = None) -> Verdict:
     """Corollary 1.3: at R = 1 (any rho) and at k = 2 every cosine is -1/(k - 1), norm ratios 1,
     alignments 1."""
     forms = closed_forms() if forms is None else forms
@@ -342,7 +340,7 @@ def verify_etf_reduction(forms: dict | None = None) -> Verification:
 
 # --- 5. Lemma A.1 (v) ----------------------------------------------------------------------
 
-def verify_gradient_identity() -> Verification:
+def verify_gradient_identity() -> Verdict:
     """grad L(beta Zhat) = -c Zhat: the label and non-label entries give the same multiplier c,
     and c = k/(exp(beta) + k - 1) as printed in Proposition 1's proof (beta = alpha^2)."""
     d = ce_gradient()
@@ -351,27 +349,27 @@ def verify_gradient_identity() -> Verification:
     k = symbols()[0]
     positive = d.multiplier_label.subs(k, 2 + sympy.Symbol("j", nonnegative=True)).is_positive  # k >= 2
     status = Status.VERIFIED if (same and printed and positive) else Status.REFUTED
-    return Verification("gradient_identity", status, 0.0 if status is Status.VERIFIED else None,
-                        {"multiplier": str(d.multiplier_label), "same_multiplier": same,
-                         "matches_paper": printed, "positive": bool(positive)})
+    return outcome("gradient_identity", status, 0.0 if status is Status.VERIFIED else None,
+                   {"multiplier": str(d.multiplier_label), "same_multiplier": same,
+                    "matches_paper": printed, "positive": bool(positive)})
 
 
 # --- 6. arbitrary counts: the secular equation ---------------------------------------------
 
-def verify_secular_identity() -> Verification:
+def verify_secular_identity() -> Verdict:
     """The residual of v_c = 1/(n_c - mu) is S(mu) times g_c: zero iff the secular equation holds."""
     d = secular_derivation()
     ok = sympy.simplify(d.residual.subs(SECULAR_SUM, 0)) == 0 and not d.residual_factor.has(SECULAR_SUM)
     ok = ok and sympy.simplify(d.residual - SECULAR_SUM * d.residual_factor) == 0
-    return Verification("secular_identity", Status.VERIFIED if ok else Status.REFUTED, 0.0 if ok else None,
-                        {"residual_factor": str(d.residual_factor)})
+    return outcome("secular_identity", Status.VERIFIED if ok else Status.REFUTED, 0.0 if ok else None,
+                   {"residual_factor": str(d.residual_factor)})
 
 
-def verify_secular_against_seli_exact(counts: ClassCounts, dps: int = 50) -> Verification:
+def verify_secular_against_seli_exact(counts: ClassCounts, digits: int = 50) -> Verdict:
     """Secular roots (polyroots) and eigenvectors (1/(n_c - mu))_c vs seli_exact's mpmath SVD and
-    the dense P D P at `dps` digits."""
-    sec = secular_spectrum(counts, dps)
-    svd = sel_svd(counts, "mpmath", dps)
+    the dense P D P at `digits` digits."""
+    sec = secular_spectrum(counts, digits)
+    svd = sel_svd(counts, "mpmath", digits)
     ctx = svd.arithmetic.ctx
     kk = counts.k
     mine = sorted(sec.eigenvalues)
@@ -391,12 +389,12 @@ def verify_secular_against_seli_exact(counts: ClassCounts, dps: int = 50) -> Ver
         mean2 = ctx.fsum(dpv) / kk
         res = max(abs(a - mean2 - mu_ * b) for a, b in zip(dpv, v))
         worst = max(worst, float(res) / scale)
-    tol = 10.0 ** (-(dps - 5))
+    tol = mp_tol(digits)
     status = Status.VERIFIED if worst <= tol else Status.REFUTED
-    return Verification(f"secular[{counts.describe()}]", status, worst, {"tolerance": tol})
+    return outcome(f"secular[{counts.describe()}]", status, worst, {"tolerance": tol})
 
 
-def verify_all() -> list[Verification]:
+def verify_all() -> list[Verdict]:
     """Every derivation claim with fixed instances (the quick set of the tests)."""
     cf = closed_forms()
     out = [verify_step_spectrum(), *verify_tidying(cf), verify_class_mean_gram_signs(cf),

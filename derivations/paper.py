@@ -1,7 +1,9 @@
 """The formulas the paper prints, typed in as printed: the independent route the derivations meet.
 
 Lemma 3.1 and Eq. (4) hold for (R, 1/2)-STEP; Corollary 1.3 gives the ETF values; the proof of
-Proposition 1 states the multiplier of Lemma A.1 (v). Nothing here is derived.
+Proposition 1 states the multiplier of Lemma A.1 (v). Nothing here is derived, and this is the
+only place in the suite where these formulas are typed in: the derivations' checks and the
+checker's claims (proofs_check.claims.lemma3_1, eq4, remark3_2, lemmaA1v) read them from here.
 
 >>> k, R, rho, n_min = symbols()
 >>> eq_4()["cos_w_minmin"].subs({k: 4, R: 1})
@@ -32,6 +34,20 @@ def eq_4() -> dict[str, sympy.Expr]:
         "cos_w_majmaj": (-2 * sympy.sqrt(R) + q) / ((k - 2) * sympy.sqrt(R) + q),
         "cos_w_minmin": (-2 + q) / (k - 2 + q),
     }
+
+
+def eq_4_domain() -> tuple[dict, tuple[sympy.Symbol, sympy.Symbol]]:
+    """Where Eq. (4)'s monotonicity statement lives, in nonnegative symbols j, r: two classes in
+    each block at rho = 1/2 (k = 4 + j >= 4, pairs of majorities and of minorities exist) and
+    R = 1 + r >= 1. Treating j as real proves more than the even k the statement needs.
+
+    >>> sub, (j, r) = eq_4_domain()
+    >>> sub[symbols()[0]]
+    j + 4
+    """
+    k, R, _, _ = symbols()
+    j, r = sympy.symbols("j r", nonnegative=True)
+    return {k: 4 + j, R: 1 + r}, (j, r)
 
 
 def etf_cosine() -> sympy.Expr:

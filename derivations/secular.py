@@ -30,6 +30,7 @@ from functools import lru_cache
 import mpmath
 import sympy
 
+from seli_exact.arithmetic import digits_to_bits
 from seli_exact.counts import ClassCounts
 
 n_c, mu = sympy.symbols("n_c mu", positive=True)
@@ -95,14 +96,14 @@ class SecularSpectrum:
     vectors: tuple  # secular: unit vector proportional to (1/(n_c - mu))_c; shared: None
 
 
-def secular_spectrum(counts: ClassCounts, dps: int = 50) -> SecularSpectrum:
-    """The k - 1 nonzero eigenvalues from the derived secular equation, at `dps` digits.
+def secular_spectrum(counts: ClassCounts, digits: int = 50) -> SecularSpectrum:
+    """The k - 1 nonzero eigenvalues from the derived secular equation, at `digits` digits.
 
     Roots of the cleared polynomial sum_j r_j prod_{i != j} (a_i - mu) by mpmath.polyroots (a
     route independent of seli_exact's gap-wise Newton iteration), plus each shared count r - 1 times.
     """
     ctx = mpmath.MPContext()
-    ctx.dps = dps + 20
+    ctx.prec = digits_to_bits(digits + 20)
     blocks = counts.blocks()
     a = [value for value, _ in blocks]
     r = [len(classes) for _, classes in blocks]
@@ -112,7 +113,7 @@ def secular_spectrum(counts: ClassCounts, dps: int = 50) -> SecularSpectrum:
     roots = []
     if poly.degree() > 0:
         coeffs = [ctx.mpf(int(c)) for c in poly.all_coeffs()]
-        roots = [ctx.re(z) for z in ctx.polyroots(coeffs, maxsteps=400, extraprec=4 * dps)]
+        roots = [ctx.re(z) for z in ctx.polyroots(coeffs, maxsteps=400, extraprec=4 * digits)]
     terms = [(ctx.mpf(val), "shared", None) for val, rr in zip(a, r) for _ in range(rr - 1)]
     for root in roots:
         v = [1 / (ctx.mpf(n) - root) for n in counts.counts]

@@ -7,6 +7,10 @@ leave the identity *undecided* (never verified). `verify_sign` decides a sign fr
 assumptions after factoring; otherwise it samples, refuting on a wrong sign and staying undecided
 otherwise.
 
+Every function returns a seli_exact.verdict.Verdict (the suite's one verdict type): its
+`claim_id` names the statement, `worst` is the residual (0.0 for a symbolic proof; None for sign
+statements, whose sampled margin is in the evidence) and `evidence` says how it was decided.
+
 >>> k, R, rho, n_min = symbols()
 >>> verify_identity("demo", sympy.sqrt(4 * R), 2 * sympy.sqrt(R)).status.value
 'verified'
@@ -16,13 +20,13 @@ otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 import mpmath
 import sympy
 
-from seli_exact.verdict import Status
+from seli_exact import arithmetic, default_rtol
+from seli_exact.verdict import Status, Verdict
 
 from .algebra import is_zero_modulo_radicals, radical_form, reduce_numerator
 from .symbols import positive_parametrization, symbols
@@ -37,34 +41,34 @@ SAMPLE_POINTS: tuple = (
 DIGITS = 50
 
 
-@dataclass(frozen=True)
-class Verification:
-    """One verified (or not) statement. `residual`: the worst relative |lhs - rhs| found (0.0 for
-    a symbolic proof; None for sign statements, whose sampled margin is in `detail`)."""
 
-    name: str
-    status: Status
-    residual: float | None
-    detail: dict = field(default_factory=dict)
 
-    def __post_init__(self):
-        if not isinstance(self.status, Status):
-            object.__setattr__(self, "status", Status(self.status))
+def mp_tol(digits: int) -> float:
+    """Relative tolerance of a comparison at `digits` decimal digits: 10^-(digits - 5).
 
-    @property
-    def passed(self) -> bool:
-        return self.status is Status.VERIFIED
+    Five digits of headroom below the working precision cover the rounding of a few hundred
+    operations (each loses at most one unit in the last place) and the guard digits the
+    arithmetic adds; a difference above it is a real one.
+    """
+    return 10.0 ** (-(int(digits) - 5))
 
-    def as_verdict(self, claim_id: str | None = None, instances: int = 1):
-        """The same outcome as a proofs_check Verdict (for a registered claim)."""
-        from seli_exact.verdict import Verdict
 
-        return Verdict(claim_id or self.name, self.status, instances, self.residual, "residual",
-                       {"verification": self.name, **self.detail})
+def float64_tol(k: int) -> float:
+    """Relative tolerance of a float64 result of O(k) dense operations on O(1) data:
+    seli_exact.precision.default_rtol(float64) = 2^-43 (2^10 unit roundoffs) times k + 1
+    (about one rounding per dimension)."""
+    return default_rtol(arithmetic("float64")) * (int(k) + 1)
 
-    def summary(self) -> str:
-        res = "-" if self.residual is None else f"{self.residual:.3g}"
-        return f"{self.name}: {self.status.value} (residual {res})"
+
+# Numeric fallbacks run at DIGITS digits; a difference above NUMERIC_TOL there is a real one,
+# anything below cannot be told from 0.
+NUMERIC_TOL = mp_tol(DIGITS)
+
+
+def outcome(name: str, status: Status, residual: float | None, evidence: dict,
+            instances: int = 1) -> Verdict:
+    """A derivation statement's verdict: `name` is its id, `residual` its worst residual."""
+    return Verdict(name, status, instances, residual, "residual", evidence)
 
 
 def _eval(expr, point, digits: int = DIGITS):
@@ -99,7 +103,7 @@ def numeric_residual(diff: sympy.Expr, points=SAMPLE_POINTS, scale: sympy.Expr |
 
 
 def verify_identity(name: str, lhs: sympy.Expr, rhs: sympy.Expr, *, points=SAMPLE_POINTS,
-                    parametrize: bool = True, square_signs: bool = False) -> Verification:
+                    parametrize: bool = True, square_signs: bool = False) -> Verdict:
     """lhs = rhs on the domain. square_signs: also try lhs^2 = rhs^2 with equal, decided signs
     (for quotients by square roots of radical expressions)."""
     lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
@@ -108,25 +112,25 @@ def verify_identity(name: str, lhs: sympy.Expr, rhs: sympy.Expr, *, points=SAMPL
     if parametrize:
         lhs, rhs = _unabs(lhs.subs(sub)), _unabs(rhs.subs(sub))
         sub = {}
-    tol = 10.0 ** (-(DIGITS - 5))
+    tol = NUMERIC_TOL
     try:
         if is_zero_modulo_radicals((lhs - rhs).subs(sub)):
-            return Verification(name, Status.VERIFIED, 0.0, {"method": "reduction modulo radicals"})
+            return outcome(name, Status.VERIFIED, 0.0, {"method": "reduction modulo radicals"})
         if square_signs:
             sl, sr = _sign(lhs.subs(sub)), _sign(rhs.subs(sub))
             if sl is not None and sl == sr and is_zero_modulo_radicals((lhs**2 - rhs**2).subs(sub)):
-                return Verification(name, Status.VERIFIED, 0.0,
-                                    {"method": "squares equal modulo radicals, signs equal", "sign": sl})
+                return outcome(name, Status.VERIFIED, 0.0,
+                               {"method": "squares equal modulo radicals, signs equal", "sign": sl})
     except Exception as err:  # noqa: BLE001 - a failed proof attempt only leaves numbers to decide
         reason = f"reduction failed: {type(err).__name__}"
     else:
         reason = "reduction left a nonzero remainder"
     residual, at = numeric_residual(diff, points, scale=scale)
     if residual > tol:
-        return Verification(name, Status.REFUTED, residual,
-                            {"method": f"numeric at {DIGITS} digits", "point": _point_json(at)})
-    return Verification(name, Status.UNDECIDED, residual,
-                        {"method": f"{reason}; numerically zero at {DIGITS} digits", "points": len(points)})
+        return outcome(name, Status.REFUTED, residual,
+                       {"method": f"numeric at {DIGITS} digits", "point": _point_json(at)})
+    return outcome(name, Status.UNDECIDED, residual,
+                   {"method": f"{reason}; numerically zero at {DIGITS} digits", "points": len(points)})
 
 
 def _unabs(expr: sympy.Expr) -> sympy.Expr:
@@ -173,7 +177,7 @@ def decide_sign(expr: sympy.Expr) -> int | None:
 
 
 def verify_sign(name: str, expr: sympy.Expr, sign: int, *, points=SAMPLE_POINTS,
-                strict: bool = True) -> Verification:
+                strict: bool = True) -> Verdict:
     """expr has sign `sign` (+1 or -1) on the domain (strictly, or allowing 0 when not strict)."""
     decided = decide_sign(expr)
     margin, at = None, None
@@ -190,12 +194,12 @@ def verify_sign(name: str, expr: sympy.Expr, sign: int, *, points=SAMPLE_POINTS,
     bad = margin is not None and (margin < 0 or (strict and margin == 0))
     info = {"smallest_sampled_margin": margin, "decided_sign": decided}
     if decided == sign and not bad:
-        return Verification(name, Status.VERIFIED, None, {"method": "sign decided symbolically", **info})
+        return outcome(name, Status.VERIFIED, None, {"method": "sign decided symbolically", **info})
     if decided == 0 and not strict and not bad:
-        return Verification(name, Status.VERIFIED, None, {"method": "identically zero", **info})
+        return outcome(name, Status.VERIFIED, None, {"method": "identically zero", **info})
     if bad or (decided is not None and decided != sign and decided != 0):
-        return Verification(name, Status.REFUTED, None, {"method": "sign", "point": _point_json(at), **info})
-    return Verification(name, Status.UNDECIDED, None, {"method": "sign undecided; samples agree", **info})
+        return outcome(name, Status.REFUTED, None, {"method": "sign", "point": _point_json(at), **info})
+    return outcome(name, Status.UNDECIDED, None, {"method": "sign undecided; samples agree", **info})
 
 
 def _point_json(p):

@@ -4,24 +4,36 @@ The certificate B_hat = U V^T has row i equal to G_M[y_i, :] with G_M = V Lam^{-
 
     B_hat * Zhat^T > 0 entrywise   <=>   diag(G_M) > 0 and offdiag(G_M) < 0.
 
-For one class-count vector this module proves (or fails to prove) the right-hand side:
+(derivations/any_counts.py proves the right-hand side for every count vector; this module proves
+it again, per instance, by computation in interval arithmetic.) For one class-count vector:
 
-1. a high-precision candidate: the secular roots mu_g of sum_j r_j/(a_j - mu) = 0 from
-   seli_exact's "mpmath" arithmetic (a_j the distinct counts, r_j their multiplicities);
+1. a high-precision candidate for each secular root mu_g of sum_j r_j/(a_j - mu) = 0
+   (seli_exact.svd.secular_roots at `digits` digits; a_j the distinct counts, r_j their
+   multiplicities);
 2. a rigorous enclosure of every root: f(mu) = sum_j r_j/(a_j - mu) is strictly increasing on each
    gap (a_g, a_{g+1}), so f(lo) < 0 < f(hi), evaluated in interval arithmetic at exactly
    representable lo < candidate < hi inside the gap, proves a root in [lo, hi], and it is the
    only one there;
 3. G_M from the eigenstructure (svd.py): 1/sqrt(a_j) times the zero-sum projector on each shared
-   count's classes, plus 1/sqrt(mu_g) v_g v_g^T with (v_g)_c proportional to 1/(n_c - mu_g),
-   evaluated in interval arithmetic over the root enclosures. Classes with equal counts are
-   interchangeable, so only J^2 + J distinct entries (J distinct counts) are computed;
-4. the sign condition holds when every diagonal enclosure lies in (0, inf) and every off-diagonal
-   one in (-inf, 0); equivalently every candidate sign margin exceeds its distance bound.
+   count's classes, plus 1/sqrt(mu_g) v_g v_g^T with (v_g)_c = x_gc / |x_g|,
+   x_gc = 1/(a_c - mu_g). Classes with equal counts are interchangeable, so only the distinct
+   entries are formed, and the sum over roots is taken in O(J^2) rather than O(J^3) by partial
+   fractions: with c_g = 1 / (|x_g|^2 sqrt(mu_g)), phi_j = sum_g c_g x_gj and
+   psi_j = sum_g c_g x_gj^2,
 
-Two interval backends implement the same routine: python-flint's arb (ball arithmetic in C) and
+       G_M[p, q] = (phi_p - phi_q) / (a_q - a_p)          (distinct counts a_p != a_q),
+       G_M[p, q] = psi_p - 1/(r_p sqrt(a_p))               (two classes sharing the count a_p),
+       G_M[p, p] = psi_p + (r_p - 1)/(r_p sqrt(a_p)),
+
+   since x_gp x_gq = (x_gp - x_gq)/(a_q - a_p). The subtraction costs digits where counts are
+   close; ball arithmetic accounts for them (the radius grows) and 64 guard bits leave plenty;
+4. the sign condition holds when every diagonal enclosure lies in (0, inf) and every off-diagonal
+   one in (-inf, 0): every comparison is decided on enclosures.
+
+Two interval backends run the same routine: python-flint's arb (ball arithmetic in C) and
 mpmath's interval context (pure Python). `enclose_G_M(..., backend=...)` runs either; the
-checks use arb, the faster of the two (see `benchmark_backends`).
+checks use arb, the faster of the two (see `benchmark_backends`). A k = 1000 long tail
+(529 distinct counts) is certified in a few seconds (benchmarks/bench_longtail.py).
 
 >>> from seli_exact import step
 >>> cert = sign_certificate(step(4, 10, "1/2", 5))
@@ -35,13 +47,17 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import gmpy2
 import mpmath
 import numpy as np
 
-from seli_exact import ClassCounts, sel_svd, seli_geometry
+from seli_exact import ClassCounts, seli_geometry
+from seli_exact.arithmetic import digits_to_bits
 from seli_exact.errors import SeliInputError
+from seli_exact.svd import secular_roots
 
 BACKENDS = ("arb", "mpmath.iv")
+GUARD_BITS = 64  # working bits beyond digits_to_bits(digits): the partial fractions' headroom
 
 
 # --------------------------------------------------------------------------- interval backends
@@ -88,6 +104,26 @@ class _Arb:
     def mid_rad(self, x) -> tuple[mpmath.mpf, mpmath.mpf]:
         m, r = x.mid(), x.rad()
         return mpmath.mp.make_mpf(m._mpf_), mpmath.mp.make_mpf(r._mpf_)
+
+    def worst(self, signed, radii) -> tuple[mpmath.mpf, mpmath.mpf]:
+        """(min of the midpoints of `signed`, max of `radii`'s radii), compared in arb (exact
+        points) and converted once."""
+        m = min((x.mid() for x in signed), key=lambda y: y)
+        r = max((x.rad() for x in radii), key=lambda y: y)
+        return mpmath.mp.make_mpf(m._mpf_), mpmath.mp.make_mpf(r._mpf_)
+
+    def from_mpfr(self, x):
+        """A gmpy2 mpfr as an exact ball."""
+        man, exp = x.as_mantissa_exp()
+        return self._arb(self._fmpz(int(man))) * self._arb(2) ** int(exp)
+
+    def distance(self, point, x) -> object:
+        """An upper bound (a ball) on the distance from `point` to every number in `x`."""
+        return (point - x).abs_upper()
+
+    def to_mpf_upper(self, x) -> mpmath.mpf:
+        u = x.abs_upper()
+        return mpmath.mp.make_mpf(u._mpf_)
 
 
 class _IV:
@@ -137,6 +173,19 @@ class _IV:
         with mpmath.workprec(self.bits + 10):
             return (a + b) / 2, (b - a) / 2
 
+    def worst(self, signed, radii) -> tuple[mpmath.mpf, mpmath.mpf]:
+        return min(self.mid_rad(x)[0] for x in signed), max(self.mid_rad(x)[1] for x in radii)
+
+    def from_mpfr(self, x):
+        man, exp = x.as_mantissa_exp()
+        return self.ctx.mpf(mpmath.mp.make_mpf(mpmath.libmp.from_man_exp(int(man), int(exp))))
+
+    def distance(self, point, x) -> object:
+        return abs(point - x)
+
+    def to_mpf_upper(self, x) -> mpmath.mpf:
+        return mpmath.mp.make_mpf(x._mpi_[1])
+
 
 def _mpf_tuple(x):
     """The exact (sign, man, exp, bc) of an mpf from any mpmath context."""
@@ -161,9 +210,10 @@ def _backend(name: str, bits: int):
 class GMEnclosure:
     """Rigorous enclosure of G_M, per pair of distinct counts (block) and on the diagonal.
 
-    `diag[j]` encloses G_M[c, c] for classes c with count a_j; `off[j][l]` encloses G_M[c, d],
-    c != d, for classes with counts a_j, a_l (for j == l only when a_j is shared). `roots` are the
-    enclosures of the secular roots, None where a root could not be enclosed (`proven` is False).
+    `diag[j]` encloses G_M[c, c] for classes c with count a_j; `off[j][l]` (= off[l][j]) encloses
+    G_M[c, d], c != d, for classes with counts a_j, a_l (for j == l only when a_j is shared).
+    `roots` are the enclosures of the secular roots, None where a root could not be enclosed
+    (`proven` is False).
     """
 
     counts: ClassCounts
@@ -182,15 +232,13 @@ class GMEnclosure:
         return self.diag is not None
 
     def entries(self):
-        """(kind, j, l, interval) for every distinct entry that occurs in G_M."""
+        """(kind, j, l, interval) for every distinct entry that occurs in G_M (l >= j)."""
         J = len(self.values)
         for j in range(J):
             yield "diag", j, j, self.diag[j]
         for j in range(J):
-            for l in range(J):
+            for l in range(j, J):
                 if j == l and self.multiplicity[j] < 2:
-                    continue
-                if l < j:
                     continue
                 yield "off", j, l, self.off[j][l]
 
@@ -215,16 +263,27 @@ class GMEnclosure:
 
     def margins(self) -> tuple[mpmath.mpf, mpmath.mpf]:
         """(smallest sign margin of the midpoints, largest radius); proof needs margin > radius."""
-        worst_margin, worst_rad = None, mpmath.mpf(0)
-        for kind, _, _, x in self.entries():
-            m, r = self._be.mid_rad(x)
-            margin = m if kind == "diag" else -m
-            worst_margin = margin if worst_margin is None else min(worst_margin, margin)
-            worst_rad = max(worst_rad, r)
-        return worst_margin, worst_rad
+        entries = [(kind, x) for kind, _, _, x in self.entries()]
+        signed = [x if kind == "diag" else -x for kind, x in entries]
+        return self._be.worst(signed, [x for _, x in entries])
+
+    def distance_to(self, values: dict) -> mpmath.mpf:
+        """An upper bound on max |values[key] - G_M(exact)| over the entries; `values` maps
+        (kind, j, l) to gmpy2 mpfr numbers (the floating-point candidate)."""
+        be = self._be
+        with be.scope():
+            worst = None
+            for kind, j, l, x in self.entries():
+                d = be.distance(be.from_mpfr(values[(kind, j, l)]), x)
+                worst = d if worst is None or d > worst else worst
+            return be.to_mpf_upper(worst)
+
+    def block_mid_rad(self) -> dict:
+        """{(kind, j, l): (mid, rad)} for every distinct entry (entries())."""
+        return {(kind, j, l): self._be.mid_rad(x) for kind, j, l, x in self.entries()}
 
     def block_matrix(self) -> list[list[tuple[mpmath.mpf, mpmath.mpf]]]:
-        """(mid, rad) of G_M[c, d] for every pair of classes, (k, k) nested lists."""
+        """(mid, rad) of G_M[c, d] for every pair of classes, (k, k) nested lists (small k)."""
         blk = {}
         for j, (a, classes) in enumerate(self.counts.blocks()):
             for c in classes:
@@ -235,39 +294,69 @@ class GMEnclosure:
             row = []
             for d in range(k):
                 j, l = blk[c], blk[d]
-                x = self.diag[j] if c == d else self.off[min(j, l)][max(j, l)]
+                x = self.diag[j] if c == d else self.off[j][l]
                 row.append(self._be.mid_rad(x))
             out.append(row)
         return out
 
 
-def _secular_candidates(counts: ClassCounts, dps: int, svd=None) -> list[mpmath.mpf]:
-    """The secular roots mu_g (ascending, one per gap) from seli_exact's mpmath SVD."""
-    s = sel_svd(counts, "mpmath", dps) if svd is None else svd
-    return [_exact_mpf(t.mu) for t in s.spectrum if t.kind == "secular"]
+def _secular_candidates(counts: ClassCounts, digits: int) -> list[mpmath.mpf]:
+    """The secular roots mu_g (ascending, one per gap) at `digits` digits, as global mpfs."""
+    return [_exact_mpf(mu) for mu in secular_roots(counts, "mpmath", digits)]
+
+
+def _blocks(counts: ClassCounts) -> tuple[list[int], list[int]]:
+    blocks = counts.blocks()
+    return [v for v, _ in blocks], [len(c) for _, c in blocks]
+
+
+def _gram_blocks(A, Rm, roots, a, r, one, sqrt):
+    """Step 3 of the module doc in any arithmetic whose numbers support + - * /: the diagonal
+    (J,) and the off-diagonal entries (J x J nested lists, symmetric) of G_M from the root values
+    (points or enclosures) `roots`. A, Rm: the counts and multiplicities as numbers; a, r: ints."""
+    J = len(a)
+    zero = one - one
+    phi = [zero] * J
+    psi = [zero] * J
+    for mu in roots:
+        x = [one / (A[j] - mu) for j in range(J)]
+        norm2 = zero
+        for j in range(J):
+            norm2 = norm2 + Rm[j] * x[j] * x[j]
+        c = one / (norm2 * sqrt(mu))
+        for j in range(J):
+            cx = c * x[j]
+            phi[j] = phi[j] + cx
+            psi[j] = psi[j] + cx * x[j]
+    diag, off = [zero] * J, [[zero] * J for _ in range(J)]
+    for p in range(J):
+        shared = one / (Rm[p] * sqrt(A[p]))  # 1/(r_p sqrt(a_p)): the zero-sum projector's scale
+        diag[p] = psi[p] + (Rm[p] - one) * shared
+        off[p][p] = psi[p] - shared
+        for q in range(p + 1, J):
+            off[p][q] = off[q][p] = (phi[p] - phi[q]) / (A[q] - A[p])
+    return diag, off
 
 
 def enclose_G_M(
     counts: ClassCounts,
     *,
-    dps: int = 50,
+    digits: int = 50,
     backend: str = "arb",
     candidates: list | None = None,
     transform=None,
 ) -> GMEnclosure:
-    """Rigorous enclosure of G_M = V Lam^{-1} V^T around the mpmath candidate roots (module doc).
+    """Rigorous enclosure of G_M = V Lam^{-1} V^T around the candidate roots (module doc).
 
     `candidates` overrides the secular-root candidates (used to test that a wrong candidate is
     caught: then no sign change is found and the enclosure fails). `transform(kind, x)`, kind
     "diag" or "off", plants a wrong Gram matrix (e.g. a flipped sign) to test the judges.
     """
-    blocks = counts.blocks()
-    a = [v for v, _ in blocks]
-    r = [len(c) for _, c in blocks]
+    a, r = _blocks(counts)
     J = len(a)
-    bits = int(dps * 3.33) + 64
+    bits = digits_to_bits(digits) + GUARD_BITS
     be = _backend(backend, bits)
-    mus = _secular_candidates(counts, dps) if candidates is None else list(candidates)
+    mus = _secular_candidates(counts, digits) if candidates is None else list(candidates)
 
     def failed(reason: str) -> GMEnclosure:  # no enclosure: the reason is the evidence
         return GMEnclosure(counts, backend, bits, tuple(a), tuple(r), None, None, None, reason, be)
@@ -277,9 +366,13 @@ def enclose_G_M(
     with be.scope():
         A = [be.rational(v) for v in a]
         Rm = [be.rational(v) for v in r]
+        zero = be.rational(0)
 
         def f(x):  # the secular function, increasing on each gap
-            return sum((Rm[j] / (A[j] - x) for j in range(J)), be.rational(0))
+            total = zero
+            for j in range(J):
+                total = total + Rm[j] / (A[j] - x)
+            return total
 
         roots = []
         for g, mu in enumerate(mus):
@@ -287,7 +380,7 @@ def enclose_G_M(
             for widen in (4, 2**20, 2**40):
                 with mpmath.workprec(bits):
                     mu = _exact_mpf(mu)
-                    delta = abs(mu) * mpmath.ldexp(1, -int(dps * 3.32)) * widen
+                    delta = abs(mu) * mpmath.ldexp(1, -digits_to_bits(digits)) * widen
                     lo, hi = mu - delta, mu + delta
                 if not (a[g] < lo and hi < a[g + 1]):
                     continue
@@ -302,48 +395,28 @@ def enclose_G_M(
                 )
             roots.append(enclosure)
 
-        zero = be.rational(0)
-        diag = [zero for _ in range(J)]
-        off = [[zero for _ in range(J)] for _ in range(J)]
-        for j in range(J):  # shared counts: 1/sqrt(a_j) (I - 11^T/r_j) on the block
-            if r[j] >= 2:
-                inv_sig = 1 / be.sqrt(A[j])
-                diag[j] = diag[j] + inv_sig * be.rational(Fraction(r[j] - 1, r[j]))
-                off[j][j] = off[j][j] - inv_sig / Rm[j]
-        for mu in roots:  # secular roots: 1/sqrt(mu) v v^T, v_c = inv_c / |inv|
-            inv = [1 / (A[j] - mu) for j in range(J)]
-            norm2 = sum((Rm[j] * inv[j] * inv[j] for j in range(J)), zero)
-            coef = 1 / (norm2 * be.sqrt(mu))
-            for j in range(J):
-                diag[j] = diag[j] + coef * inv[j] * inv[j]
-                for l in range(j, J):
-                    off[j][l] = off[j][l] + coef * inv[j] * inv[l]
+        diag, off = _gram_blocks(A, Rm, roots, a, r, be.rational(1), be.sqrt)
         if transform is not None:
             diag = [transform("diag", x) for x in diag]
             off = [[transform("off", x) for x in row] for row in off]
     return GMEnclosure(
-        counts,
-        backend,
-        bits,
-        tuple(a),
-        tuple(r),
-        tuple(diag),
-        tuple(tuple(row) for row in off),
-        tuple(roots),
-        "",
-        be,
+        counts, backend, bits, tuple(a), tuple(r), tuple(diag), tuple(tuple(row) for row in off),
+        tuple(roots), "", be,
     )
 
 
 # --------------------------------------------------------------------------- one instance's proof
 @dataclass(frozen=True)
 class SignCertificate:
-    """Float64, mpmath and interval evidence for diag(G_M) > 0 > offdiag(G_M) on one instance.
+    """Float64, high-precision and interval evidence for diag(G_M) > 0 > offdiag(G_M) on one
+    instance.
 
-    Margins are the smallest of diag(G_M) and -offdiag(G_M). `interval_radius` is the largest
-    enclosure radius; `candidate_distance` bounds |G_M(mpmath) - G_M(exact)| entrywise (its
-    distance to the enclosure's midpoint plus the radius). `proven` is decided in interval
-    arithmetic; it implies mpmath_margin > candidate_distance up to the candidate's own rounding.
+    Margins are the smallest of diag(G_M) and -offdiag(G_M). `float64_margin` comes from
+    seli_exact's float64 geometry (k x k); `mpmath_margin` from the candidate: step 3 of the
+    module doc evaluated at the candidate roots (points) in floating point at the mpmath
+    precision (MPFR); `interval_radius` is the largest enclosure radius; `candidate_distance`
+    bounds |candidate - G_M(exact)| entrywise (its distance to the enclosure's midpoint plus the
+    radius). `proven` is decided in interval arithmetic.
     """
 
     counts: tuple[int, ...]
@@ -355,7 +428,7 @@ class SignCertificate:
     proven: bool
     refuted: bool
     backend: str
-    dps: int
+    digits: int
     failure: str = ""
 
     def to_json(self) -> dict:
@@ -369,7 +442,7 @@ class SignCertificate:
             "proven": self.proven,
             "refuted": self.refuted,
             "backend": self.backend,
-            "dps": self.dps,
+            "digits": self.digits,
             **({"failure": self.failure} if self.failure else {}),
         }
 
@@ -382,10 +455,45 @@ def sign_margin(G) -> object:
     return min(min(G[np.diag_indices(k)]), min(-G[off]))
 
 
+def _candidate_blocks(counts: ClassCounts, digits: int, candidates: list, transform):
+    """Step 3 at the candidate roots in MPFR at the enclosure's precision: {(kind, j, l): value}
+    (gmpy2 mpfr) for every entry GMEnclosure.entries() lists."""
+    a, r = _blocks(counts)
+    bits = digits_to_bits(digits) + GUARD_BITS
+    with gmpy2.context(gmpy2.get_context(), precision=bits):
+        A = [gmpy2.mpfr(v) for v in a]
+        Rm = [gmpy2.mpfr(v) for v in r]
+        mus = [_mpf_to_mpfr(mu) for mu in candidates]
+        diag, off = _gram_blocks(A, Rm, mus, a, r, gmpy2.mpfr(1), gmpy2.sqrt)
+        out = {}
+        for j in range(len(a)):
+            out[("diag", j, j)] = diag[j]
+            for l in range(j, len(a)):
+                if j != l or r[j] >= 2:
+                    out[("off", j, l)] = off[j][l]
+        if transform is not None:
+            out = {key: transform(key[0], v) for key, v in out.items()}
+    return out
+
+
+def _mpf_to_mpfr(x):
+    """An mpf as a gmpy2 mpfr holding the same binary number (its precision widened if needed)."""
+    sign, man, exp, bc = _mpf_tuple(x)
+    with gmpy2.context(gmpy2.get_context(), precision=max(int(bc), 2)):
+        out = gmpy2.mul_2exp(gmpy2.mpfr(gmpy2.mpz(man)), int(exp))
+    return -out if sign else out
+
+
+def _mpfr_to_mpf(x) -> mpmath.mpf:
+    """A gmpy2 mpfr as a global mpf holding the same binary number."""
+    man, exp = x.as_mantissa_exp()
+    return mpmath.mp.make_mpf(mpmath.libmp.from_man_exp(int(man), int(exp)))
+
+
 def sign_certificate(
     counts: ClassCounts,
     *,
-    dps: int = 50,
+    digits: int = 50,
     backend: str = "arb",
     candidates: list | None = None,
     transform=None,
@@ -393,54 +501,32 @@ def sign_certificate(
     """Prove (or fail to prove) the strict sign condition on one instance; see module doc.
 
     `candidates` and `transform` plant wrong inputs (see enclose_G_M); the transform is applied
-    to the float64 and mpmath candidates too, so all three report on the same (wrong) matrix.
+    to the float64 and candidate matrices too, so all three report on the same (wrong) matrix.
     """
     g64 = seli_geometry(counts, "float64").M_gram
-    svd = sel_svd(counts, "mpmath", dps)
-    gmp = seli_geometry(counts, svd=svd).M_gram
     if transform is not None:
-        g64, gmp = _apply(transform, g64), _apply(transform, gmp)
+        g64 = _apply(transform, g64)
     m64 = float(sign_margin(g64))
-    mmp = sign_margin(gmp)
     if candidates is None:
-        candidates = _secular_candidates(counts, dps, svd)
-    enc = enclose_G_M(counts, dps=dps, backend=backend, candidates=candidates, transform=transform)
+        candidates = _secular_candidates(counts, digits)
+    a, _ = _blocks(counts)
+    if len(candidates) == len(a) - 1:
+        cand = _candidate_blocks(counts, digits, candidates, transform)
+        mmp = float(min(v if key[0] == "diag" else -v for key, v in cand.items()))
+    else:  # a wrong number of candidates: no candidate matrix; the enclosure reports why
+        cand, mmp = {}, float("nan")
+    enc = enclose_G_M(counts, digits=digits, backend=backend, candidates=candidates,
+                      transform=transform)
     if not enc.enclosed:
-        return SignCertificate(
-            counts.counts,
-            m64,
-            float(mmp),
-            None,
-            None,
-            None,
-            False,
-            False,
-            backend,
-            dps,
-            enc.failure,
-        )
+        return SignCertificate(counts.counts, m64, mmp, None, None, None, False, False,
+                               backend, digits, enc.failure)
     margin, rad = enc.margins()
     # The enclosure holds the exact G_M; the candidate's distance to it is at most its distance
     # to the midpoint plus the radius (the candidate need not lie inside a tighter enclosure).
-    dist = mpmath.mpf(0)
-    mr = enc.block_matrix()
-    with mpmath.workprec(enc.bits + 20):
-        for c in range(counts.k):
-            for d in range(counts.k):
-                m, r = mr[c][d]
-                dist = max(dist, abs(_exact_mpf(gmp[c, d]) - m) + r)
+    dist = enc.distance_to(cand)
     return SignCertificate(
-        counts.counts,
-        m64,
-        float(mmp),
-        float(margin),
-        _up(rad),
-        _up(dist),
-        enc.sign_proven(),
-        enc.sign_refuted(),
-        backend,
-        dps,
-        "",
+        counts.counts, m64, mmp, float(margin), _up(rad), _up(dist), enc.sign_proven(),
+        enc.sign_refuted(), backend, digits, "",
     )
 
 
@@ -458,15 +544,15 @@ def _up(x) -> float:
     return f if f >= x else float(np.nextafter(f, np.inf))
 
 
-def benchmark_backends(counts: ClassCounts, *, dps: int = 50, repeat: int = 3) -> dict:
+def benchmark_backends(counts: ClassCounts, *, digits: int = 50, repeat: int = 3) -> dict:
     """Median seconds of enclose_G_M per backend on one instance (same candidates), and ratio."""
-    mus = _secular_candidates(counts, dps)
+    mus = _secular_candidates(counts, digits)
     out = {}
     for name in BACKENDS:
         times = []
         for _ in range(repeat):
             t0 = time.perf_counter()
-            enc = enclose_G_M(counts, dps=dps, backend=name, candidates=mus)
+            enc = enclose_G_M(counts, digits=digits, backend=name, candidates=mus)
             times.append(time.perf_counter() - t0)
             if not enc.sign_proven():
                 raise ArithmeticError(f"{name} did not prove the sign condition on {counts.counts}")

@@ -88,3 +88,21 @@ def count_instances(profile: str = "quick") -> list[Instance]:
 
 def all_instances(profile: str = "quick") -> list[Instance]:
     return step_instances(profile) + count_instances(profile)
+
+
+def small_instances(profile: str = "quick") -> list[Instance]:
+    """Instances small enough for local search on the non-convex (2) (n <= 12): STEP, and
+    arbitrary counts with three distinct values (three secular roots' worth of structure)."""
+    out = [
+        _step("step-small", 4, 4, "1/2", 1, "(4, 1/2)-STEP, n_min = 1"),
+        Instance("counts-321", from_counts([3, 2, 1]), "three distinct counts"),
+    ]
+    if profile == "thorough":
+        out += [
+            _step("step-k3", 3, 2, "1/3", 1, "odd k"),
+            _step("step-k2", 2, 3, "1/2", 1, "binary"),
+            _step("step-k6", 6, 3, "1/2", 1, "k = 6"),
+            _step("step-k5", 5, 2, "2/5", 1, "k = 5"),
+            Instance("counts-4321", from_counts([4, 3, 2, 1]), "four distinct counts"),
+        ]
+    return out

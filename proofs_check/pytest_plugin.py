@@ -1,13 +1,13 @@
-"""pytest plugin: profiles, the `slow` marker, and the verdict report behind `seli check`.
+"""pytest plugin: the quick and thorough profiles, the `slow` marker, a clean mpmath precision.
 
-Options: --seli-profile quick|thorough (default: $SELI_PROFILE or quick) selects the hypothesis
-profile and which claims run; tests marked `slow` are skipped in the quick profile.
---seli-report FILE writes {"profile", "claims": [...]} with every verdict recorded.
+--seli-profile quick|thorough (default: $SELI_PROFILE or quick) selects the Hypothesis profile
+and which claims run; tests marked `slow` are skipped in the quick profile. When the environment
+variable CI is set, Hypothesis is derandomized (the same examples on every run, so CI is
+reproducible); local runs keep exploring new examples.
 """
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -15,28 +15,23 @@ from hypothesis import HealthCheck, settings
 
 from .registry import PROFILES
 
-settings.register_profile(
-    "quick", max_examples=25, deadline=None, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "thorough", max_examples=300, deadline=None, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-
-_VERDICTS: list[dict] = []
+_DERANDOMIZE = bool(os.environ.get("CI"))
+for _name, _examples in (("quick", 25), ("thorough", 300)):
+    settings.register_profile(
+        _name, max_examples=_examples, deadline=None, print_blob=True, derandomize=_DERANDOMIZE,
+        database=None if _DERANDOMIZE else settings.default.database,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 
 
 def pytest_addoption(parser):
     g = parser.getgroup("seli")
     g.addoption("--seli-profile", choices=PROFILES, default=os.environ.get("SELI_PROFILE", "quick"),
                 help="quick (default) or thorough: sizes of checks and hypothesis examples")
-    g.addoption("--seli-report", default=None, help="write the recorded verdicts to this JSON file")
 
 
 def pytest_configure(config):
-    profile = config.getoption("--seli-profile")
-    settings.load_profile(profile)
+    settings.load_profile(config.getoption("--seli-profile"))
     config.addinivalue_line("markers", "slow: long checks, run only in the thorough profile")
 
 
@@ -62,22 +57,3 @@ def _reset_mpmath_precision():
 @pytest.fixture
 def seli_profile(request) -> str:
     return request.config.getoption("--seli-profile")
-
-
-@pytest.fixture
-def record_verdict():
-    """Call with (verdict, reference) to put a verdict in the report."""
-
-    def record(verdict, reference=""):
-        _VERDICTS.append(verdict.to_json(reference))
-
-    return record
-
-
-def pytest_sessionfinish(session, exitstatus):
-    path = session.config.getoption("--seli-report")
-    if path:
-        from seli_exact.atomic import atomic_write
-
-        report = {"profile": session.config.getoption("--seli-profile"), "claims": list(_VERDICTS)}
-        atomic_write(path, json.dumps(report, indent=2))

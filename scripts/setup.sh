@@ -22,7 +22,7 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     .venv/bin/pip install -q "torch==2.13.0"
   fi
 fi
-.venv/bin/pip install -q -e ".[cvxpy,sweep]"
+.venv/bin/pip install -q -e ".[cvxpy,sweep,test]"
 
 if ! command -v pdflatex >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,4 +1,8 @@
-"""Commands with sub-targets (`seli reproduce fig1`, `seli train ufm`): one module per target."""
+"""Commands with sub-targets (`seli reproduce fig1`, `seli train ufm`): one module per target.
+
+The chosen target's `run` and (when it has one) `check_args` are recorded in the parsed
+arguments as `_run` and `_check`, where seli_cli.main finds them.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ def add_targets(p, argv, targets: dict[str, tuple[str, str]], dest: str) -> None
         if argv and argv[0] == name:
             module = importlib.import_module(mod_name)
             module.add_arguments(q, argv[1:])
-            q.set_defaults(_run=module.run)
+            q.set_defaults(_run=module.run, _check=getattr(module, "check_args", None))
 
 
 def run_target(args) -> int:

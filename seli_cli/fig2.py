@@ -2,6 +2,8 @@
 
 Trains one run per R (default R = 1, 10, 100) on (R, 1/2)-STEP subsamples of the data set in
 DIR/R<R> (each resumable with --resume), then writes DIR/fig2.png, DIR/fig2.pdf and DIR/fig2.csv.
+With --profile exp:k=10:ratio=R1,R2,...:n_max=N one run per ratio trains on that long-tailed
+subsample (in DIR/ratio<R>), measured against the exact SELI geometry of its own counts.
 The default (digits, an MLP) needs no files and runs on a CPU in minutes; --dataset
 mnist|fashion-mnist|cifar10 with --arch resnet18 (Fig 2) or vgg13 (Fig 11) is the paper's setup.
 """
@@ -9,53 +11,121 @@ mnist|fashion-mnist|cifar10 with --arch resnet18 (Fig 2) or vgg13 (Fig 11) is th
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
 from seli_exact.errors import SeliInputError
 
-from .train_deepnet import add_data_arguments, config_from_args, summary, train_one
+from .args import out_folder
+from .train_deepnet import add_data_arguments, settings_given, summary, train_one
+
+FILES = ("fig2.png, fig2.pdf and fig2.csv (the distances behind the figure), and one training "
+         "run per ratio in DIR/R<R> (or DIR/ratio<R> for a profile), each with config.json, "
+         "summary.json, metrics.csv/.jsonl, checkpoint.pt and final.npz")
+RESUME = ("continue the runs in DIR from their last checkpoints (ratios without a run yet start "
+          "afresh) and draw the figure again")
+DEFAULT_R = "1,10,100"
 
 
 def add_arguments(p, argv=()) -> None:
-    add_data_arguments(p)
-    p.add_argument("--R", default="1,10,100",
-                   help="imbalance ratios, comma-separated (one run each); default 1,10,100")
+    add_data_arguments(p, files=FILES, resume=RESUME, overrides={
+        "R": {"many": True, "distinct": True, "unset": DEFAULT_R,
+              "help": "imbalance ratios of (R, rho)-STEP, comma-separated (one run each)"},
+        "profile": {"help": "a count profile instead of STEP, one run per listed value: "
+                            "exp:k=10:ratio=R1,R2,...[:n_max=N] (CIFAR-10-LT's rule; N must fit "
+                            "the data set) or step:k=10:R=R:rho=RHO:n_min=N"},
+    })
 
 
-def _ratios(text: str) -> list[str]:
-    items = [x.strip() for x in str(text).split(",") if x.strip()]
-    if not items:
-        raise SeliInputError(f"`--R` must be a comma-separated list of ratios; got {text!r}. "
-                             "Try --R 1,10,100.")
-    return items
+def _runs(args):
+    """[(label, folder name, config)] for every run, all checked before any trains."""
+    import dataclasses
+
+    from seli_exact.counts import ClassCounts, parse_profile
+    from training.deepnet_config import DeepNetConfig, single_profiles
+    from training.settings import parse, spec
+
+    kw = settings_given(args)
+    R_text = kw.pop("R", None)
+    profile = kw.pop("profile", None)
+    if R_text is not None and (profile is not None or "counts" in kw):
+        raise SeliInputError(
+            f"`{'profile' if profile is not None else 'counts'}` replaces the STEP model, but "
+            "--R was given too; drop --R or the counts."
+        )
+    runs = []
+    if profile is not None:
+        for single in single_profiles(profile):
+            c = DeepNetConfig(**kw, profile=single)
+            params = parse_profile(single).params
+            q = Fraction(params.get("ratio", params.get("R")))
+            runs.append((q, f"ratio{_name(q)}", c))
+    elif "counts" in kw:
+        c = DeepNetConfig(**kw)
+        q = ClassCounts(tuple(c.counts)).imbalance_ratio
+        runs.append((q, "counts", c))
+    else:
+        field = DeepNetConfig.__dataclass_fields__["R"]
+        many = dataclasses.replace(spec(field), many=True, distinct=True)
+        for R in parse(many, "R", DEFAULT_R if R_text is None else R_text):
+            c = DeepNetConfig(**kw, R=R)
+            runs.append((c.R, f"R{_name(c.R)}", c))
+    labels = [str(q) for q, _, _ in runs]
+    twice = next((x for i, x in enumerate(labels) if x in labels[:i]), None)
+    if twice is not None:
+        raise SeliInputError(
+            f"two runs would share the ratio {twice} (and its folder); list each ratio once."
+        )
+    return runs
+
+
+def check_args(args):
+    """(the runs, --out folder) after every check of the flags, before any work. The data set
+    is read, and every run's counts checked against it, in `run` before the first trains."""
+    out = out_folder("--out", args.out)
+    return _runs(args), out
+
+
+def _name(q) -> str:
+    return str(q).replace("/", "_")
 
 
 def run(args) -> int:
+    from training.data import load_dataset
+    from training.deepnet import make_subset
     from training.fig2 import plot_fig2
+    from training.runio import has_run
 
-    out = Path(args.out)
-    # every R's config is checked before the first run trains, so a bad last ratio (or one
-    # given twice, which would share a folder) costs no training time
-    configs = [config_from_args(args, R=R) for R in _ratios(args.R)]
-    seen = [c.R for c in configs]
-    twice = next((R for i, R in enumerate(seen) if R in seen[:i]), None)
-    if twice is not None:
-        raise SeliInputError(f"`--R` lists the ratio {twice} twice; got {args.R!r}. "
-                             "List each ratio once.")
+    runs, out = check_args(args)
+    first = runs[0][2]
+    data = load_dataset(first.dataset, first.data_root, train=True)
+    for _, _, config in runs:  # a ratio the data cannot supply costs no training time
+        make_subset(config, data)
+    if args.resume and not any(has_run(out / name) for _, name, _ in runs):
+        raise SeliInputError(
+            f"--resume found no run in {out} (no {', '.join(name for _, name, _ in runs)} "
+            "folder with a checkpoint); drop --resume to start the figure's runs there."
+        )
+    label = "R" if first.R is not None else "ratio"
     results = {}
-    for config in configs:
-        folder = out / f"R{str(config.R).replace('/', '_')}"
-        res = train_one(config, folder, args, desc=f"{config.arch} {config.dataset} R={config.R}")
+    for q, name, config in runs:
+        folder = out / name
+        res = train_one(config, folder, args, desc=f"{config.arch} {config.dataset} {label}={q}",
+                        data=data, resume=args.resume and has_run(folder))
         if res is None:
             return 1
-        results[str(config.R)] = res
+        results[str(q)] = res
     ordered = dict(sorted(results.items(), key=lambda kv: Fraction(kv[0])))
+    if label == "R":
+        what = f"(R, {first.rho})-STEP"
+    elif first.profile is not None:
+        what = f"profile {args.profile}"
+    else:
+        what = f"counts {list(first.counts)}"
     paths = plot_fig2(
-        ordered, out,
-        title=f"{config.arch} on (R, {config.rho})-STEP {config.dataset}, "
-              f"{config.epochs} epochs: SELI (solid) / ETF (dashed)",
+        ordered, out, label=label,
+        title=f"{first.arch} on {first.dataset}, {what}, {first.epochs} epochs: "
+              "SELI (solid) / ETF (dashed)",
     )
-    print("\n".join(summary(ordered)))
+    print("\n".join(summary(ordered, label=label)))
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0

@@ -1,22 +1,27 @@
-"""`seli latex --out DIR`: the derived closed forms as formulas.tex, formulas.md, formulas.json."""
+"""`seli latex --out DIR`: the derived closed forms as formulas.tex, formulas.md, formulas.json.
+
+Two families (derivations/export.py): the (R, rho)-STEP closed forms of Sec. B, and Theorem 1 for
+any class counts (L, the resolvent, the integral formulas of G_M and G_W, p*, the slack bounds).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from seli_exact.atomic import atomic_write
-from seli_exact.errors import SeliInputError
+
+from .args import out_folder
 
 
 def add_arguments(p, argv=()) -> None:
     p.add_argument("--out", required=True, help="folder to write formulas.tex, formulas.md and formulas.json")
 
 
+def check_args(args):
+    """The --out folder, checked (writable, not a file, not a system folder) before any work."""
+    return out_folder("--out", args.out)
+
+
 def run(args) -> int:
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise SeliInputError(f"`--out` must be a folder; got {str(out)!r}, which is a file. "
-                             "Give a folder path, e.g. --out formulas.")
+    out = check_args(args)
     from derivations.export import formula_records, to_json, to_latex, to_markdown
 
     records = formula_records()

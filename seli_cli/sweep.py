@@ -1,8 +1,8 @@
 """`seli sweep GRID.toml`: run a grid of confirmations on Ray, then gather table and figures.
 
 Locally Ray starts on this machine's cores (no set-up); `--address` joins a running Ray
-cluster instead. Every cell's flags are checked by the real command's parser before anything
-starts.
+cluster instead. Every cell's flags are checked by the real command's parser and its own value
+checks (`check_args`), and the sweep's own options and folder, before anything starts.
 
 Test-only fault injection: SELI_SWEEP_INJECT_KILL="command:GLOB" (or "worker:GLOB", or several
 such rules separated by commas) kills the first attempt of every cell whose folder name matches
@@ -19,19 +19,30 @@ import threading
 from pathlib import Path
 
 from seli_exact.errors import SeliInputError
+from seli_exact.validate import whole
+
+from .args import exclusive, out_folder
+from .progress import Progress, add_progress_argument
 
 INJECT_ENV = "SELI_SWEEP_INJECT_KILL"
+MAX_CPUS = 4096
 
 
 def add_arguments(p, argv=()) -> None:
+    from training.sweep.gather import SUMMARY_HELP
+
+    p.epilog = SUMMARY_HELP
     p.add_argument("grid", metavar="GRID.toml", help="the grid: command, [fixed], [grid], [resources]")
-    p.add_argument("--out", help="sweep folder (default: the grid's `out`, else runs/GRID-NAME)")
-    p.add_argument("--address", help="join this Ray cluster (e.g. auto, or ray://HEAD:10001) "
-                   "instead of starting Ray on this machine")
-    p.add_argument("--cpus", type=int, help="CPU cores the local engine may use (default: all)")
+    p.add_argument("--out", metavar="DIR",
+                   help="sweep folder (default: the grid's `out`, else runs/GRID-NAME)")
+    p.add_argument("--address", help="join this Ray cluster (auto, HOST:PORT or "
+                   "ray://HEAD:10001) instead of starting Ray on this machine")
+    p.add_argument("--cpus", help=f"CPU cores the local engine may use, 1 to {MAX_CPUS} "
+                   "(default: all)")
     p.add_argument("--dry-run", action="store_true", help="check and list the cells; run nothing")
     p.add_argument("--gather-only", action="store_true",
                    help="rebuild the table and figures from the cell folders; run nothing")
+    add_progress_argument(p)
 
 
 def _inject() -> list[dict] | None:
@@ -70,7 +81,7 @@ class _sigterm_interrupts:
 def validate_cells(cells) -> None:
     """Parse every cell's argv with the real command's parser, then, for a command that offers
     `check_args(args)` (the trainers), check its values too; one sentence on the first error."""
-    from .main import build_parser
+    from .main import build_parser, check_function
 
     parsers = {}
     for c in cells:
@@ -85,33 +96,59 @@ def validate_cells(cells) -> None:
         argv = words + c.args() + (["--out", "CELL"] if c.trains else ["--json"])
         try:
             args = parser.parse_args(argv)
-            run = getattr(args, "_run", None)  # `seli train X`: the target module's run
-            check = getattr(sys.modules[run.__module__] if run else module, "check_args", None)
+            check = check_function(args, module)
             if check is not None:
                 check(args)
         except SeliInputError as err:  # argparse errors (UsageError) and value errors
             raise SeliInputError(f"grid cell {c.name}: {err}") from None
 
 
-def run(args) -> int:
-    from training.sweep import gather, load_grid, run_sweep, write_summary, write_table
+def check_args(args):
+    """(grid, out, cpus, cells) after every check: the options, the grid file, the sweep
+    folder and, unless only gathering, every cell with its command's own checks."""
+    from training.sweep import load_grid
 
+    exclusive(args, {"dry_run": "--dry-run", "gather_only": "--gather-only"},
+              fix="--dry-run lists the cells to run and --gather-only rebuilds the table from "
+                  "finished ones; give one of them.")
+    cpus = None
+    if args.cpus is not None:
+        cpus = whole("--cpus", args.cpus, minimum=1, maximum=MAX_CPUS, fix="Give a core count.")
+        if args.address:
+            raise SeliInputError("`--cpus` sizes the local engine, but --address joins a "
+                                 "cluster; drop --cpus (the cluster's nodes declare their own "
+                                 "cores).")
+    if args.address is not None:
+        from training.sweep.engine import parse_address
+
+        parse_address(args.address)
+    if args.gather_only and args.address is not None:
+        raise SeliInputError("`--address` joins a cluster to run cells, but --gather-only runs "
+                             "nothing; drop --address.")
     grid = load_grid(args.grid)
-    out = Path(args.out or grid.out or Path("runs") / Path(args.grid).stem)
-    if args.cpus is not None and args.cpus < 1:
-        raise SeliInputError(f"`--cpus` must be at least 1; got {args.cpus}. Give a core count.")
-    if args.address and args.cpus is not None:
-        raise SeliInputError("`--cpus` sizes the local engine, but --address joins a cluster; "
-                             "drop --cpus (the cluster's nodes declare their own cores).")
+    given = args.out if args.out is not None else grid.out  # an empty --out is refused
+    out = out_folder("--out", given if given is not None else Path("runs") / Path(args.grid).stem)
     cells = grid.cells()
     if not args.gather_only:
         validate_cells(cells)
+    _inject()
+    return grid, out, cpus, cells
+
+
+def run(args) -> int:
+    from training.sweep import gather, run_sweep, write_summary, write_table
+
+    grid, out, cpus, cells = check_args(args)
     if args.dry_run:
         for c in cells:
             res = f"{c.cpus:g} CPU" + (f", {c.gpus:g} GPU" if c.gpus else "")
             print(f"{c.name}\t[{res}]\tseli {' '.join(c.argv_command + tuple(c.args()))}")
         print(f"{len(cells)} cells of `seli {grid.command}` into {out / 'cells'}")
         return 0
+    if args.address and not args.gather_only:  # an unreachable cluster: one sentence, no folder
+        from training.sweep.engine import probe_address
+
+        probe_address(args.address)
     try:  # one sentence now rather than a traceback from the engine or the gatherer
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -119,12 +156,20 @@ def run(args) -> int:
                              f"({err.strerror}); pass a writable folder path.") from None
     failed = 0
     if not args.gather_only:
-        def event(kind: str, name: str, detail: str) -> None:
-            if kind != "submitted":
-                print(f"[{kind}] {name}: {detail}", flush=True)
+        state = {"done": 0, "total": 0}
 
-        with _sigterm_interrupts():
-            report = run_sweep(grid, out, address=args.address, cpus=args.cpus,
+        with _sigterm_interrupts(), Progress.from_args(args, "seli sweep") as progress:
+            def event(kind: str, name: str, detail: str) -> None:
+                if kind == "submitted":  # every unfinished cell is submitted before any ends
+                    state["total"] += 1
+                    return
+                progress.close()  # the line is redrawn below, after the event's own line
+                print(f"[{kind}] {name}: {detail}", flush=True)
+                if kind in ("finished", "failed"):
+                    state["done"] += 1
+                    progress(state["done"], state["total"])
+
+            report = run_sweep(grid, out, address=args.address, cpus=cpus,
                                inject=_inject(), on_event=event)
         failed = report.count("failed")
         print(f"{len(cells)} cells: {report.count('finished')} finished, "

@@ -3,8 +3,8 @@
 from .dispatch import add_targets, run_target
 
 MODELS: dict[str, tuple[str, str]] = {
-    "ufm": ("seli_cli.train_ufm", "the unconstrained-features model (Fig 4): batched SGD / GD"),
-    "deepnet": ("seli_cli.train_deepnet", "a deep net on STEP-imbalanced data (Fig 2)"),
+    "ufm": ("seli_cli.train_ufm", "the unconstrained-features model (Fig 4): batched SGD / GD, STEP or long-tailed counts"),
+    "deepnet": ("seli_cli.train_deepnet", "a deep net on imbalanced data, STEP or a long tail (Fig 2)"),
 }
 
 

@@ -1,142 +1,85 @@
-"""`seli train deepnet`: a deep net on an (R, 1/2)-STEP imbalanced data set (Fig 2's runs)."""
+"""`seli train deepnet`: a deep net on an imbalanced subsample of a data set (Fig 2's runs).
+
+Every flag but --out, --resume, --no-progress and --json is generated from a setting of
+training.deepnet_config.DeepNetConfig (its help, default and checks live there).
+"""
 
 from __future__ import annotations
 
 import sys
 
-from seli_exact.errors import SeliInputError
+from .args import out_folder
+from .settings import (
+    LazyProgress, add_run_management_arguments, add_settings, names_of, settings_from_args,
+)
 
-from .common import add_run_management_arguments
+TRAIN_FILES = ("config.json, summary.json (class counts and a hash of the chosen images), "
+               "metrics.csv/.jsonl, checkpoint.pt and, at the end, final.npz")
+RESUME = ("continue the run in --out from its last checkpoint; a larger --epochs is taken only "
+          "where every epoch already trained keeps its learning rate (e.g. --gamma 1)")
 
 
-def add_data_arguments(p) -> None:
-    """Data set, network and optimizer flags shared with `seli reproduce fig2`."""
-    g = p.add_argument_group("data and network")
-    g.add_argument("--dataset", default="digits",
-                   choices=("digits", "mnist", "fashion-mnist", "cifar10"),
-                   help="digits (default) is scikit-learn's bundled 8x8 set and needs no files; "
-                        "the others are read from torchvision's folders under --data-root")
-    g.add_argument("--data-root", dest="data_root",
-                   help="folder holding MNIST/raw, FashionMNIST/raw or cifar-10-batches-py "
-                        "(nothing is downloaded)")
-    g.add_argument("--arch", choices=("mlp", "resnet18", "vgg13"),
-                   help="network; default mlp on digits, resnet18 otherwise")
-    g.add_argument("--width", help="MLP width (default 256) or base channels of ResNet/VGG "
-                                   "(default 64)")
-    g.add_argument("--rho", help="minority fraction of (R, rho)-STEP; default 1/2")
-    g.add_argument("--n-min", dest="n_min", help="images per minority class; default: the "
-                                                 "largest the data set allows")
-    g.add_argument("--seed", help="seed of the subsample, initialization and shuffling; default 0")
-    g = p.add_argument_group("optimizer (defaults: SGD, lr 0.1, momentum 0.9, wd 5e-4, 350 "
-                             "epochs, lr / 10 at 1/3 and 2/3)")
-    g.add_argument("--epochs", help="epochs; default 350")
-    g.add_argument("--batch-size", dest="batch_size", help="default 128 (32 on digits)")
-    g.add_argument("--lr", help="initial learning rate; default 0.1")
-    g.add_argument("--momentum", help="default 0.9")
-    g.add_argument("--weight-decay", dest="weight_decay", help="default 5e-4")
-    g.add_argument("--milestones", help="fractions of the epochs where lr is multiplied by "
-                                        "--gamma, comma-separated; default 1/3,2/3")
-    g.add_argument("--gamma", help="learning-rate factor at each milestone; default 0.1")
-    g = p.add_argument_group("device and precision")
-    g.add_argument("--device", help="cpu (default), cuda or cuda:N")
-    g.add_argument("--bf16", action="store_true", help="bfloat16 autocast for training steps")
-    g.add_argument("--channels-last", dest="channels_last", action="store_true", default=None,
-                   help="channels_last memory format (default: on for conv nets on cuda)")
-    g.add_argument("--no-channels-last", dest="channels_last", action="store_false")
-    g.add_argument("--tf32", action="store_true", help="allow TF32 on cuda (off by default)")
-    g.add_argument("--threads", type=int, help="CPU threads for torch; default: torch's")
-    g = add_run_management_arguments(
-        p, files="config.json, summary.json, metrics.csv/.jsonl, checkpoint.pt",
-        resume="continue the run(s) in --out from their last checkpoint", checkpoint_default=10)
-    g.add_argument("--metrics-every", dest="metrics_every", choices=("log", "epoch"),
-                   help="measure at log-spaced epochs (default) or every epoch")
+def _config_cls():
+    from training.deepnet_config import DeepNetConfig
+
+    return DeepNetConfig
+
+
+def add_data_arguments(p, *, files: str = TRAIN_FILES, resume: str = RESUME,
+                       overrides: dict | None = None) -> None:
+    """The run-management flags and every deep-net setting (shared with `seli reproduce fig2`,
+    which passes `overrides` to take several ratios or profile vectors)."""
+    cls = _config_cls()
+    add_run_management_arguments(p, files=files, resume=resume)
+    names = names_of(cls)
+    first = ["per_decade", "checkpoint_every", "metrics_every", "eval_batch"]  # beside --out
+    add_settings(p, cls, first + [n for n in names if n not in first], overrides=overrides)
 
 
 def add_arguments(p, argv=()) -> None:
     add_data_arguments(p)
-    p.add_argument("--R", help="imbalance ratio of (R, 1/2)-STEP; default 10")
     p.add_argument("--json", action="store_true", help="print the run's summary as JSON")
 
 
-FIELDS = ("dataset", "data_root", "arch", "width", "rho", "n_min", "seed", "epochs",
-          "batch_size", "lr", "momentum", "weight_decay", "gamma", "device", "bf16",
-          "channels_last", "tf32", "metrics_every", "checkpoint_every")
+def settings_given(args) -> dict:
+    """{setting: value as typed} for the deep-net flags that were given."""
+    cls = _config_cls()
+    return settings_from_args(args, cls, names_of(cls))
 
 
-def config_from_args(args, *, apply_threads: bool = True, **fixed):
-    """A DeepNetConfig from the flags that were given (the rest keep their defaults);
-    `apply_threads` sets torch's thread count from --threads."""
-    from training.deepnet import DeepNetConfig
-
-    kw = {f: getattr(args, f) for f in FIELDS if getattr(args, f, None) is not None}
-    if getattr(args, "log_per_decade", None) is not None:  # the shared flag's name for per_decade
-        kw["per_decade"] = args.log_per_decade
-    if not kw.get("bf16"):
-        kw.pop("bf16", None)
-    if not kw.get("tf32"):
-        kw.pop("tf32", None)
-    if args.milestones is not None:
-        kw["milestones"] = tuple(m.strip() for m in args.milestones.split(",") if m.strip())
-    if kw.get("arch") is None:
-        kw["arch"] = "mlp" if kw.get("dataset", "digits") == "digits" else "resnet18"
-    if args.threads is not None:
-        if args.threads < 1:
-            raise SeliInputError(f"`--threads` must be at least 1; got {args.threads}. "
-                                 "Try --threads 1.")
-        if apply_threads:
-            import torch
-
-            torch.set_num_threads(args.threads)
+def config_from_args(args, **fixed):
+    """A DeepNetConfig from the flags that were given (the rest keep their defaults)."""
+    kw = settings_given(args)
     kw.update(fixed)
-    return DeepNetConfig(**kw)
+    return _config_cls()(**kw)
 
 
-def check_args(args) -> None:
-    """The config checks of `run` without training or touching torch's threads (a sweep's
-    cells, before any starts). The data files are not read here."""
-    kw = {} if args.R is None else {"R": args.R}
-    config_from_args(args, apply_threads=False, **kw)
+def check_args(args):
+    """(config, --out folder) after every check of the flags, before any work (a sweep's cells
+    before any starts; `seli_cli.main`'s check-only mode). The data files are read, and the
+    counts checked against them, when training starts, before anything is written."""
+    out = out_folder("--out", args.out)
+    return config_from_args(args), out
 
 
-class _LazyProgress:
-    """A runio.Progress bar opened at the first finished epoch, after the data have loaded, so
-    that a missing-file error is not preceded by an empty bar."""
-
-    def __init__(self, total: int, desc: str, enabled: bool):
-        self.total, self.desc, self.enabled, self.bar = total, desc, enabled, None
-
-    def __call__(self, done: int, **postfix) -> None:
-        if self.bar is None:
-            from training.runio import Progress
-
-            self.bar = Progress(self.total, initial=done - 1, desc=self.desc,
-                                enabled=self.enabled)
-        self.bar(done, **postfix)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def train_one(config, out, args, *, desc: str = "deep net"):
+def train_one(config, out, args, *, desc: str = "deep net", data=None, resume=None):
     """Train with a progress bar; NonFiniteError becomes one line on stderr (returns None)."""
     from training.deepnet import train
     from training.runio import NonFiniteError
 
-    bar = _LazyProgress(config.epochs, desc, args.progress)
-    try:
-        return train(config, out=out, resume=args.resume, progress=bar)
-    except NonFiniteError as err:
-        bar.close()
-        print(f"error: {err}", file=sys.stderr)
-        return None
-    finally:
-        bar.close()
+    resume = args.resume if resume is None else resume
+    with LazyProgress(config.epochs, desc, args.progress) as bar:
+        try:
+            return train(config, out=out, resume=resume, progress=bar, data=data)
+        except NonFiniteError as err:
+            bar.close()
+            print(f"error: {err}", file=sys.stderr)
+            return None
 
 
-def summary(results: dict) -> list[str]:
-    """One line per R: zero-error epoch, final train accuracy, NC1 and the distances."""
-    lines = ["R       zero-err  acc     NC1      SELI W/M/logits       ETF W/M"]
+def summary(results: dict, *, label: str = "R") -> list[str]:
+    """One line per run (its R or ratio): zero-error epoch, final accuracy, NC1, distances."""
+    lines = [f"{label:<7} zero-err  acc     NC1      SELI W/M/logits       ETF W/M"]
     for R, res in results.items():
         f = res.rows[-1]
         z = "-" if res.zero_error_epoch is None else str(res.zero_error_epoch)
@@ -149,9 +92,8 @@ def summary(results: dict) -> list[str]:
 
 
 def run(args) -> int:
-    kw = {} if args.R is None else {"R": args.R}
-    config = config_from_args(args, **kw)
-    res = train_one(config, args.out, args, desc=f"{config.arch} {config.dataset} R={config.R}")
+    config, out = check_args(args)
+    res = train_one(config, out, args, desc=f"{config.arch} {config.dataset}")
     if res is None:
         return 1
     if args.json:
@@ -160,8 +102,11 @@ def run(args) -> int:
         json.dump(res.summary(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(f"{config.arch} on ({config.R}, {config.rho})-STEP {config.dataset}, class counts "
+        label = "R" if config.R is not None else "ratio"
+        key = str(config.R) if config.R is not None else str(res.counts.imbalance_ratio)
+        print(f"{config.arch} on {config.dataset}, {config.describe_counts()}, class counts "
               f"{list(res.counts.counts)}, {config.epochs} epochs, {res.seconds:.1f} s")
-        print("\n".join(summary({str(config.R): res})))
-        print(f"metrics: {args.out}/metrics.csv (and .jsonl), config: {args.out}/config.json")
+        print("\n".join(summary({key: res}, label=label)))
+        print(f"metrics: {out}/metrics.csv (and .jsonl), config: {out}/config.json, "
+              f"final arrays: {out}/final.npz")
     return 0

@@ -1,4 +1,8 @@
-"""`seli train ufm`: batched SGD / GD on the unconstrained-features model (Fig 4's runs)."""
+"""`seli train ufm`: batched SGD / GD on the unconstrained-features model (Fig 4's runs).
+
+Every flag but --out, --resume, --no-progress and --json is generated from a setting of
+training.ufm_config.UFMConfig (its help, default and checks live there).
+"""
 
 from __future__ import annotations
 
@@ -6,77 +10,50 @@ import sys
 
 from seli_exact.errors import SeliInputError
 
-from .common import add_run_management_arguments
+from .args import out_folder
+from .settings import (
+    LazyProgress, add_run_management_arguments, add_settings, names_of, settings_from_args,
+)
+
+TRAIN_FILES = "config.json, metrics.csv/.jsonl, checkpoint.pt and, at the end, final.npz"
+# the settings `seli reproduce fig4` offers: the paper's setup otherwise
+FIG4_SETTINGS = ("epochs", "log_per_decade", "checkpoint_every", "R", "counts", "profile",
+                 "seeds", "device", "dtype", "engine", "threads", "cuda_graphs")
 
 
-def _list(text: str) -> tuple[str, ...]:
-    items = tuple(x.strip() for x in str(text).split(",") if x.strip())
-    if not items:
-        raise SeliInputError(f"expected a comma-separated list; got {text!r}. Try 1,10,100.")
-    return items
+def _config_cls():
+    from training.ufm_config import UFMConfig
+
+    return UFMConfig
 
 
-def add_run_arguments(p) -> None:
-    """The flags shared by `seli train ufm` and `seli reproduce fig4`."""
-    g = add_run_management_arguments(
-        p, files="config.json, metrics.csv/.jsonl, checkpoint.pt",
-        resume="continue the run in --out from its last checkpoint", checkpoint_default=1000)
-    g.add_argument("--epochs", help="epochs (passes over the n examples); default 100000")
-    g = p.add_argument_group("runs")
-    g.add_argument("--R", help="imbalance ratios, comma-separated; default 1,5,10,100")
-    g.add_argument("--seeds", help="seeds, comma-separated (one run each); default 0,1,2")
-    g.add_argument("--device", choices=("cpu", "cuda"), help="default cpu")
-    g.add_argument("--dtype", choices=("float64", "float32"), help="default float64")
-    g.add_argument("--engine", choices=("auto", "kernel", "torch", "autograd"),
-                   help="auto (default): the compiled C loop on cpu, batched torch on cuda; "
-                        "autograd is the plain PyTorch loop")
-    g.add_argument("--threads", help="CPU threads for the kernel engine; default: torch's")
-    g.add_argument("--cuda-graphs", dest="cuda_graphs", action="store_true", default=None,
-                   help="torch engine on cuda: replay each epoch's steps as one CUDA graph")
+def add_run_arguments(p, *, files: str = TRAIN_FILES, resume: str | None = None,
+                      names=None) -> None:
+    """The run-management flags and the UFM settings `names` (default: all of them)."""
+    cls = _config_cls()
+    add_run_management_arguments(
+        p, files=files,
+        resume=resume or "continue the run in --out from its last checkpoint; with a larger "
+                         "--epochs, extend a finished run (the learning rate is constant)")
+    names = names_of(cls) if names is None else list(names)
+    # the run-management settings first, beside --out and --resume
+    first = [n for n in ("epochs", "log_per_decade", "checkpoint_every") if n in names]
+    add_settings(p, cls, first + [n for n in names if n not in first])
 
 
 def add_arguments(p, argv=()) -> None:
     add_run_arguments(p)
-    g = p.add_argument_group("model and optimizer (defaults: the paper's Fig 4 setup)")
-    g.add_argument("--k", help="classes; default 4")
-    g.add_argument("--rho", help="minority fraction of (R, rho)-STEP; default 1/2")
-    g.add_argument("--n-target", dest="n_target", help="n_min is chosen so n is nearest this; default 400")
-    g.add_argument("--n-min", dest="n_min", help="fix n_min for every R instead of --n-target")
-    g.add_argument("--d", help="feature dimension (>= k-1); default 16")
-    g.add_argument("--lr", help="learning rates, comma-separated (one run each); default 0.4")
-    g.add_argument("--optimizer", choices=("sgd", "gd"), help="sgd (default) or full-batch gd")
-    g.add_argument("--batch-size", dest="batch_size", help="SGD batch size; default 4")
-    g.add_argument("--reduction", choices=("mean", "sum"),
-                   help="CE over a batch: mean (default, PyTorch's) or sum (Eqn (1))")
-    g.add_argument("--lam", help="ridge regularization of (1) as weight decay; default 0")
-    g.add_argument("--init-scale", dest="init_scale", help="W, H ~ N(0, s^2/d); default 1")
-    g.add_argument("--json", action="store_true", help="print the final metrics rows as JSON")
+    p.add_argument("--json", action="store_true", help="print the final metrics rows as JSON")
 
 
 def config_from_args(args, *, check_device: bool = True, **fixed):
-    """The UFMConfig of the flags; `check_device` also asks torch whether cuda is there."""
-    from training.ufm import config_from
-
-    kw = {
-        "epochs": args.epochs, "checkpoint_every": args.checkpoint_every,
-        "log_per_decade": args.log_per_decade, "device": args.device, "dtype": args.dtype,
-        "engine": args.engine, "threads": args.threads, "cuda_graphs": args.cuda_graphs,
-        "R": _list(args.R) if args.R else None,
-        "seeds": _list(args.seeds) if args.seeds else None,
-    }
-    for name in ("k", "rho", "n_target", "n_min", "d", "optimizer", "batch_size", "reduction",
-                 "lam", "init_scale"):
-        if hasattr(args, name):
-            kw[name] = getattr(args, name)
-    if getattr(args, "lr", None):
-        kw["lrs"] = _list(args.lr)
-    for name in ("lam", "init_scale"):
-        if kw.get(name) is not None:
-            kw[name] = _float(name, kw[name])
-    if kw.get("lrs") is not None:
-        kw["lrs"] = tuple(_float("lr", x) for x in kw["lrs"])
+    """The UFMConfig of the flags that were given; `check_device` also asks torch whether cuda
+    is there."""
+    cls = _config_cls()
+    kw = settings_from_args(args, cls, names_of(cls))
     kw.update(fixed)
-    if check_device and kw.get("device") == "cuda":
+    cfg = cls(**kw)
+    if check_device and cfg.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
@@ -84,25 +61,21 @@ def config_from_args(args, *, check_device: bool = True, **fixed):
                 "`--device` cuda was asked for, but this PyTorch sees no CUDA device. "
                 "Use --device cpu or a CUDA build of torch."
             )
-    return config_from(**kw)
+    return cfg
 
 
-def check_args(args) -> None:
-    """Every value check of `run` without training (a sweep's cells, before any starts); the
-    device is not probed, since a cell may run on another machine than the one checking it."""
-    config_from_args(args, check_device=False)
-
-
-def _float(name: str, text) -> float:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        raise SeliInputError(f"`--{name.replace('_', '-')}` must be a number; got {text!r}.") from None
+def check_args(args, *, check_device: bool = False):
+    """(config, --out folder) after every check of the flags, before any work (a sweep's cells
+    before any starts; `seli_cli.main`'s check-only mode). The device is probed only when
+    `check_device` (a sweep cell may run on another machine than the one checking it); a
+    --resume is checked against the folder's run when training starts, before any write."""
+    out = out_folder("--out", args.out)
+    return config_from_args(args, check_device=check_device), out
 
 
 def train(cfg, out, args):
     """Train with a progress bar; NonFiniteError becomes one line on stderr (returns None)."""
-    from training.runio import NonFiniteError, Progress
+    from training.runio import NonFiniteError
     from training.ufm import kernel_unavailable, train_ufm
 
     if cfg.engine == "auto" and cfg.device == "cpu":
@@ -111,7 +84,7 @@ def train(cfg, out, args):
             print(f"note: the compiled kernel engine is unavailable ({why}); training with the "
                   "slower batched torch engine instead. Install a C compiler (cc) for the fast "
                   "one.", file=sys.stderr)
-    with Progress(cfg.epochs, desc="UFM", enabled=args.progress) as bar:
+    with LazyProgress(cfg.epochs, "seli train ufm", args.progress) as bar:
         try:
             return train_ufm(cfg, out, resume=args.resume, progress=bar)
         except NonFiniteError as err:
@@ -121,10 +94,14 @@ def train(cfg, out, args):
 
 
 def summary(result) -> list[str]:
-    """Final distances per R, averaged over seeds, as text lines."""
+    """Final distances per group (its imbalance ratio R), averaged over seeds, as text lines."""
     last = [r for r in result.rows if r["epoch"] == result.epochs_done]
     lines = [f"{result.engine} engine, {len(result.runs)} runs, {result.epochs_done} epochs, "
              f"{result.seconds:.1f} s"]
+    cfg = result.config
+    if cfg.counts is not None or cfg.profile is not None:
+        for R, c in cfg.groups():
+            lines.append(f"R={R}: class counts {list(c.counts)} (n={c.n})")
     by_R: dict[str, list[dict]] = {}
     for r in last:
         by_R.setdefault(r["R"], []).append(r)
@@ -141,8 +118,8 @@ def summary(result) -> list[str]:
 
 
 def run(args) -> int:
-    cfg = config_from_args(args)
-    result = train(cfg, args.out, args)
+    cfg, out = check_args(args, check_device=True)
+    result = train(cfg, out, args)
     if result is None:
         return 1
     if args.json:

@@ -7,6 +7,9 @@ depends on, the global ``mpmath.mp``. A fourth, MPFR (gmpy2), is the fast inner 
 which the mpmath route polishes the secular roots at the same binary precision (the same Newton
 routine, about six times fewer microseconds per operation); its results are handed to mpmath
 exactly.
+
+mpmath, gmpy2 and SymPy are imported when an arithmetic that needs them is first built, so that
+float64 work (the `seli geometry` default) starts without their import time.
 """
 
 from __future__ import annotations
@@ -17,12 +20,10 @@ from typing import Any
 
 import contextlib
 
-import gmpy2
-import mpmath
 import numpy as np
-import sympy
 
 from .errors import SeliInputError
+
 
 def digits_to_bits(digits: int) -> int:
     """Binary precision that carries `digits` decimal digits (mpmath's own rule, so an mpmath
@@ -32,12 +33,16 @@ def digits_to_bits(digits: int) -> int:
     >>> digits_to_bits(15), digits_to_bits(50)
     (53, 169)
     """
-    return int(mpmath.libmp.dps_to_prec(int(digits)))
+    from mpmath.libmp import dps_to_prec
+
+    return int(dps_to_prec(int(digits)))
 
 
 def bits_to_digits(bits: int) -> int:
     """Decimal digits carried by `bits` of binary precision (inverse of digits_to_bits)."""
-    return int(mpmath.libmp.prec_to_dps(int(bits)))
+    from mpmath.libmp import prec_to_dps
+
+    return int(prec_to_dps(int(bits)))
 
 
 # Extra decimal digits carried by an mpmath arithmetic beyond the digits the caller asked for.
@@ -64,6 +69,16 @@ class Arithmetic:
         return np.array([self.number(int(x)) for x in a.ravel()], dtype=self.dtype).reshape(a.shape)
 
     def sqrt(self, x):
+        raise NotImplementedError
+
+    def exp(self, x):
+        """Entrywise exp, log and log1p (for the log-sum-exp cross-entropy, seli_exact.simplex)."""
+        raise NotImplementedError
+
+    def log(self, x):
+        raise NotImplementedError
+
+    def log1p(self, x):
         raise NotImplementedError
 
     @property
@@ -97,6 +112,8 @@ class Float64(Arithmetic):
     def sqrt(self, x):
         return np.sqrt(x)
 
+    exp, log, log1p = staticmethod(np.exp), staticmethod(np.log), staticmethod(np.log1p)
+
     @property
     def eps(self):
         return float(np.finfo(float).eps)
@@ -119,10 +136,15 @@ class MPMath(Arithmetic):
             raise SeliInputError(
                 f"`digits` must be a whole number >= 1; got {digits!r}. Try --digits 50."
             )
+        import mpmath
+
         self.digits = digits
         self.ctx = mpmath.MPContext()
         self.ctx.prec = digits_to_bits(digits + GUARD_DIGITS)
         self._sqrt = np.frompyfunc(self.ctx.sqrt, 1, 1)
+        self.exp = np.frompyfunc(self.ctx.exp, 1, 1)
+        self.log = np.frompyfunc(self.ctx.log, 1, 1)
+        self.log1p = np.frompyfunc(self.ctx.log1p, 1, 1)
 
     def number(self, q):
         if isinstance(q, int):
@@ -150,14 +172,22 @@ class MPFR(Arithmetic):
     dtype = object
 
     def __init__(self, prec: int):
+        import gmpy2
+
+        self._gmpy2 = gmpy2
         self.prec = prec
         self.digits = bits_to_digits(prec)
         self._sqrt = np.frompyfunc(gmpy2.sqrt, 1, 1)
+        self.exp = np.frompyfunc(gmpy2.exp, 1, 1)
+        self.log = np.frompyfunc(gmpy2.log, 1, 1)
+        self.log1p = np.frompyfunc(gmpy2.log1p, 1, 1)
 
     def scope(self):
+        gmpy2 = self._gmpy2
         return gmpy2.context(gmpy2.get_context(), precision=self.prec)
 
     def number(self, q):
+        gmpy2 = self._gmpy2
         if isinstance(q, int):
             return gmpy2.mpfr(q)
         q = Fraction(q)
@@ -168,8 +198,7 @@ class MPFR(Arithmetic):
 
     @property
     def eps(self):
-        return gmpy2.mpfr(2) ** (1 - self.prec)
-
+        return self._gmpy2.mpfr(2) ** (1 - self.prec)
 
 
 class Exact(Arithmetic):
@@ -178,9 +207,18 @@ class Exact(Arithmetic):
     name = "exact"
     dtype = object
     exact = True
-    _sqrt = np.frompyfunc(sympy.sqrt, 1, 1)
+
+    def __init__(self):
+        import sympy
+
+        self._sympy = sympy
+        self._sqrt = np.frompyfunc(sympy.sqrt, 1, 1)
+        self.exp = np.frompyfunc(sympy.exp, 1, 1)
+        self.log = np.frompyfunc(sympy.log, 1, 1)
+        self.log1p = np.frompyfunc(lambda x: sympy.log(1 + x), 1, 1)
 
     def number(self, q):
+        sympy = self._sympy
         if isinstance(q, int):
             return sympy.Integer(q)
         q = Fraction(q)

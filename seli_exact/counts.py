@@ -24,6 +24,13 @@ from .validate import rational, whole
 
 # The most classes any model here takes: the dense (k, k) Gram matrices cost 8 k^2 bytes each.
 MAX_CLASSES = 100_000
+# The largest class count: counts are float64 numbers in the float64 route, and the secular
+# iteration brackets each root by the midpoint of a gap between counts (seli_exact.svd), a
+# half-integer that float64 holds exactly only below 2^52 (at 2^53 a gap of 1 has no float64
+# midpoint and the iteration stalls; tested in tests/test_counts.py).
+MAX_COUNT = 2**52
+# A counts file holds at most MAX_CLASSES counts of at most 16 digits, one per line.
+MAX_COUNTS_FILE_BYTES = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,11 @@ class ClassCounts:
     params: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
+        if len(self.counts) > MAX_CLASSES:
+            raise SeliInputError(
+                f"`counts` must name at most {MAX_CLASSES:,} classes; got {len(self.counts):,}. "
+                "Give fewer classes."
+            )
         if len(self.counts) < 2:
             raise SeliInputError(
                 f"`counts` must name at least 2 classes; got {list(self.counts)}. "
@@ -49,6 +61,12 @@ class ClassCounts:
                 raise SeliInputError(
                     f"every class count must be a whole number >= 1; got {n_c!r} for class {c}. "
                     "Drop empty classes or fix the count."
+                )
+            if n_c > MAX_COUNT:
+                raise SeliInputError(
+                    f"every class count must be at most 2^52 = {MAX_COUNT} (float64 must hold "
+                    f"it and the gaps between counts exactly); got {_big(n_c)} for class {c}. "
+                    "Scale the counts down; the geometry depends on their ratios."
                 )
 
     @property
@@ -99,7 +117,8 @@ class ClassCounts:
 
 def step(k, R, rho, n_min) -> ClassCounts:
     """(R, rho)-STEP imbalance, Definition 1: (1-rho)k majorities of R*n_min, then rho*k minorities."""
-    k = whole("k", k, minimum=2, fix="The model needs at least two classes.")
+    k = whole("k", k, minimum=2, maximum=MAX_CLASSES, fix="The model needs at least two classes.")
+    R_text, rho_text = R, rho
     R = rational("R", R, fix="R is the imbalance ratio, e.g. 10.")
     if R < 1:
         raise SeliInputError(
@@ -112,6 +131,7 @@ def step(k, R, rho, n_min) -> ClassCounts:
             f"`rho` must lie strictly between 0 and 1; got rho={rho}. Try rho=1/2."
         )
     n_min = whole("n_min", n_min, minimum=1, fix="n_min is the size of a minority class.")
+    rho = _whole_classes(rho, rho_text, k)
     s = rho * k
     if s.denominator != 1:
         good = sorted({Fraction(j, k) for j in range(1, k)}, key=lambda q: abs(q - rho))[:2]
@@ -120,6 +140,12 @@ def step(k, R, rho, n_min) -> ClassCounts:
             f"({_dec(s)} classes). Try rho={' or rho='.join(_dec(q) for q in good)}."
         )
     n_maj = R * n_min
+    if n_maj > MAX_COUNT:
+        raise SeliInputError(
+            f"`R` * `n_min` must be at most 2^52 = {MAX_COUNT} majority examples (float64 must "
+            f"hold every count exactly); got R={_dec(R)}, n_min={n_min} ({_big(n_maj)}). Lower R "
+            "or n_min."
+        )
     if n_maj.denominator != 1:
         raise SeliInputError(
             f"`R` * `n_min` must be a whole number of majority examples; got R={_dec(R)}, "
@@ -129,6 +155,23 @@ def step(k, R, rho, n_min) -> ClassCounts:
     m = k - s
     counts = (int(n_maj),) * m + (n_min,) * s
     return ClassCounts(counts, "step", {"k": k, "R": R, "rho": rho, "n_min": n_min, "m": m, "s": s})
+
+
+def _whole_classes(rho: Fraction, given, k: int) -> Fraction:
+    """rho as j/k when it was given as a decimal (text or float) whose nearest float64 is the
+    float64 nearest j/k: such a decimal cannot be told from j/k in float64, so it means j/k.
+
+    >>> _whole_classes(Fraction("0.3333333333333333"), "0.3333333333333333", 3)
+    Fraction(1, 3)
+    >>> _whole_classes(Fraction("0.333"), "0.333", 3)
+    Fraction(333, 1000)
+    """
+    if (rho * k).denominator == 1 or not isinstance(given, (str, float)):
+        return rho
+    j = round(rho * k)
+    if 0 < j < k and float(rho) == float(Fraction(j, k)):
+        return Fraction(j, k)
+    return rho
 
 
 def step_near_n(k, R, rho, n_target) -> ClassCounts:
@@ -176,12 +219,16 @@ def long_tailed(k, ratio, n_max=5000) -> ClassCounts:
     """Exponential long tail, as CIFAR-10-LT builds its profile (Cao et al., LDAM):
     n_c = floor(n_max * ratio^(-c/(k-1))) for c = 0..k-1, so n_0 = n_max and n_{k-1} = n_max/ratio.
 
-    The floor is taken exactly (integer arithmetic on m^(k-1) ratio^c <= n_max^(k-1)), so the
-    counts do not depend on floating-point rounding; they agree with CIFAR-10-LT's published
-    counts.
+    The floor is taken exactly, so the counts do not depend on floating-point rounding (they
+    agree with CIFAR-10-LT's published counts): n_c is the largest m with
+    m^(k-1) p^c <= n_max^(k-1) q^c for ratio = p/q. It is decided by logarithms with an error
+    bound (float64, then 60 digits where float64 cannot tell, see _Tail) and by integers only
+    on a tie, so k = 100,000 classes cost a second, not powers of 10^5-digit integers.
 
     >>> long_tailed(10, 100).counts
     (5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50)
+    >>> long_tailed(5, 16, 160).counts   # exact powers: 160 / 2^c, on the boundary
+    (160, 80, 40, 20, 10)
     """
     k = whole("k", k, minimum=2, maximum=MAX_CLASSES, fix="The model needs at least two classes.")
     ratio = rational("ratio", ratio, fix="ratio is n_max / n_min, e.g. 100.")
@@ -190,7 +237,8 @@ def long_tailed(k, ratio, n_max=5000) -> ClassCounts:
             f"`ratio` must be at least 1 (the head class is the largest); got ratio={_dec(ratio)}. "
             "Use ratio=1 for balanced data."
         )
-    n_max = whole("n_max", n_max, minimum=1, fix="n_max is the size of the largest class, e.g. 5000.")
+    n_max = whole("n_max", n_max, minimum=1, maximum=MAX_COUNT,
+                  fix="n_max is the size of the largest class, e.g. 5000.")
     if ratio > n_max:
         raise SeliInputError(
             f"`ratio` must be at most `n_max` so that every class keeps an example; got "
@@ -198,19 +246,55 @@ def long_tailed(k, ratio, n_max=5000) -> ClassCounts:
         )
     p, q = ratio.numerator, ratio.denominator
     e = k - 1
+    log_ratio, log_n_max = math.log(p) - math.log(q), math.log(n_max)
     counts = []
+    tail = None  # the 60-digit decider, made when float64 first cannot tell
     for c in range(k):
-        # largest m with (m / n_max)^(k-1) <= (q / p)^c, i.e. m^e p^c <= n_max^e q^c
-        bound = n_max**e * q**c
-        lo, hi = 0, n_max  # m = n_max * (q/p)^(c/e) <= n_max
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if mid**e * p**c <= bound:
-                lo = mid
-            else:
-                hi = mid - 1
-        counts.append(lo)
+        # ln of the real value n_max ratio^(-c/e); n_c is the largest m with ln m <= t
+        t = log_n_max - c / e * log_ratio
+        tol = 1e-12 * (1 + abs(log_n_max) + abs(log_ratio))  # float64 rounding of t, ln m
+        m = min(n_max, max(1, int(math.exp(t))))
+        if math.log(m) < t - tol and (m == n_max or math.log(m + 1) > t + tol):
+            counts.append(m)  # both sides decided in float64, with room for its rounding
+            continue
+        tail = tail or _Tail(p, q, n_max)
+        counts.append(tail.count(c, e))
     return ClassCounts(tuple(counts), "exp", {"k": k, "ratio": ratio, "n_max": n_max})
+
+
+class _Tail:
+    """n_c = max{m : m^e p^c <= n_max^e q^c} where float64 logarithms cannot decide (counts
+    near 2^52, or m n_max^(-1) ratio^(c/e) within rounding of 1)."""
+
+    def __init__(self, p: int, q: int, n_max: int):
+        import mpmath
+
+        self.mp = mpmath.MPContext()
+        self.mp.dps = 60
+        self.p, self.q, self.n_max = p, q, n_max
+        self.lp, self.lq, self.ln = (self.mp.log(x) for x in (p, q, n_max))
+
+    def count(self, c: int, e: int) -> int:
+        t = self.ln - self.mp.mpf(c) / e * (self.lp - self.lq)
+        m = min(self.n_max, max(1, int(self.mp.floor(self.mp.exp(t)))))
+        while m > 1 and not self.at_most(m, c, e):
+            m -= 1
+        while m < self.n_max and self.at_most(m + 1, c, e):
+            m += 1
+        return m
+
+    def at_most(self, m: int, c: int, e: int) -> bool:
+        """Whether m^e p^c <= n_max^e q^c: the sign of e ln m + c ln p - e ln n_max - c ln q at
+        60 digits where it clears the rounding bound; on a tie (ratio^(c/e) rational, so the
+        value is exact), integers with the exponents reduced by gcd(c, e)."""
+        mp = self.mp
+        terms = (e * mp.log(m), c * self.lp, e * self.ln, c * self.lq)
+        f = (terms[0] + terms[1]) - (terms[2] + terms[3])
+        if abs(f) > mp.mpf(10) ** -50 * (1 + sum(abs(x) for x in terms)):
+            return bool(f < 0)
+        g = math.gcd(c, e)
+        e, c = e // g, c // g
+        return m**e * self.p**c <= self.n_max**e * self.q**c
 
 
 # profile name -> (function, parameters in order, required parameters)
@@ -295,12 +379,26 @@ def _profile_example(name: str) -> str:
 
 def counts_from_file(path) -> ClassCounts:
     """Class counts from a text file: one whole number per line (blank lines and # comments are
-    skipped) or a JSON list of whole numbers."""
+    skipped) or a JSON list of whole numbers. It must be a regular file of at most
+    MAX_COUNTS_FILE_BYTES (a device or a pipe would be read without end)."""
     import json
+    import stat
     from pathlib import Path
 
     p = Path(path)
     try:
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            raise SeliInputError(
+                f"`counts-file` {str(path)!r} is not a regular file (a device or a pipe). Give a "
+                "file with one class count per line."
+            )
+        if st.st_size > MAX_COUNTS_FILE_BYTES:
+            raise SeliInputError(
+                f"`counts-file` {str(path)!r} holds {st.st_size:,} bytes, more than the "
+                f"{MAX_COUNTS_FILE_BYTES:,} that {MAX_CLASSES:,} counts need. Check that it is "
+                "the right file."
+            )
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SeliInputError(
@@ -310,7 +408,9 @@ def counts_from_file(path) -> ClassCounts:
         raise SeliInputError(
             f"`counts-file` {str(path)!r} is a folder. Give a file with one class count per line."
         ) from None
-    except (OSError, UnicodeDecodeError) as err:
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        if isinstance(err, SeliInputError):
+            raise
         raise SeliInputError(
             f"`counts-file` {str(path)!r} cannot be read ({type(err).__name__}). Give a readable "
             "text file with one class count per line."
@@ -357,14 +457,45 @@ def counts_from_file(path) -> ClassCounts:
 
 
 def _dec(q: Fraction) -> str:
-    """Short text for a Fraction: '0.25' when it terminates, else '1/3'."""
+    """Exact text for a Fraction: its decimal digits when it terminates, else 'p/q'; never
+    rounded, so 0.999999 classes is not shown as 1.
+
+    >>> _dec(Fraction(1, 4)), _dec(Fraction(999999, 1000000)), _dec(Fraction(1, 3))
+    ('0.25', '0.999999', '1/3')
+    """
     if q.denominator == 1:
-        return str(q.numerator)
-    d = q.denominator
+        return _big(q.numerator)
+    d, places = q.denominator, 0
+    twos = fives = 0
     while d % 2 == 0:
         d //= 2
+        twos += 1
     while d % 5 == 0:
         d //= 5
-    if d == 1:
-        return format(float(q), "g")
-    return f"{q.numerator}/{q.denominator}"
+        fives += 1
+    if d != 1:
+        return f"{q.numerator}/{q.denominator}"
+    places = max(twos, fives)
+    if places > 24:  # 1e-30 and the like: 17 significant digits tell it from its neighbours
+        return format(float(q), ".17g")
+    digits = str(abs(q.numerator) * 10**places // q.denominator).rjust(places + 1, "0")
+    text = (digits[:-places] + "." + digits[-places:]).rstrip("0").rstrip(".")
+    return ("-" if q < 0 else "") + text
+
+
+def _big(n) -> str:
+    """An integer (or Fraction) as short text: exact below 10^18, else d.ddde+XX.
+
+    >>> _big(12), _big(10**300 + 1), _big(Fraction(3, 2) * 10**20)
+    ('12', '1.000e+300', '1.500e+20')
+    """
+    n = Fraction(n)
+    if abs(n) < 10**18 and n.denominator == 1:
+        return str(n.numerator)
+    if abs(n) < 10**15:
+        return format(float(n), ".6g")
+    m = abs(n.numerator) // n.denominator
+    if m.bit_length() > 3000:
+        return f"about 2^{m.bit_length() - 1}"
+    text = str(m)
+    return f"{'-' if n < 0 else ''}{text[0]}.{text[1:4]}e+{len(text) - 1}"

@@ -46,27 +46,51 @@ def helmert(r: int, ar: str | Arithmetic = "float64") -> np.ndarray:
     return ar.from_ints(N) / den[None, :]
 
 
-def softmax_ce(Z, y):
+def softmax_ce(Z, y, ar: str | Arithmetic = "float64"):
     """Cross-entropy of the columns of Z (k, n) with labels y (n,): (ce (n,), S (k, n), q (n,)).
 
     ce_i = log sum_j exp(z_ji - z_{y_i} i), S the column softmax, q_i = 1 - S[y_i, i] =
     sum_{j != y_i} S[j, i]. Margins u_j = z_j - z_y are formed first and the label term is kept
-    out of the sum, so ce = log1p(sum_{j != y} e^{u_j}) and q stay accurate when they are tiny.
+    out of the sum, so ce = log1p(sum_{j != y} e^{u_j}) and q stay accurate when they are tiny
+    (in mpmath too: a loss below 10^-digits keeps its relative accuracy). In the arithmetic `ar`
+    (Z is converted entrywise when it is not already in it).
 
     >>> ce, S, q = softmax_ce(np.array([[40.0], [0.0]]), np.array([0]))
     >>> bool(abs(ce[0] - np.exp(-40.0)) < 1e-30 and abs(q[0] - np.exp(-40.0)) < 1e-30)
     True
+    >>> ar = arithmetic("mpmath", 30)
+    >>> ce, _, _ = softmax_ce(np.array([[400], [0]]), [0], ar)
+    >>> bool(abs(ce[0] / ar.ctx.exp(-400) - 1) < 1e-30)  # log(1 + e^-400): no 1 + tiny = 1
+    True
     """
-    Z = np.asarray(Z, dtype=float)
+    ar = arithmetic(ar)
+    if ar.dtype is float:
+        Z = np.asarray(Z, dtype=float)
+    else:
+        Z = _convert(ar)(np.asarray(Z, dtype=object))
     y = np.asarray(y)
     k, n = Z.shape
     cols = np.arange(n)
+    zero = ar.number(0)
     U = Z - Z[y, cols][None, :]  # (k, n): U[j, i] = z_ji - z_{y_i} i, zero on the label
     top = np.max(U, axis=0)  # >= 0
-    E = np.exp(U - top[None, :])
+    E = ar.exp(U - top[None, :])
     label = np.zeros((k, n), dtype=bool)
     label[y, cols] = True
-    off = np.where(label, 0.0, E).sum(axis=0)  # sum_{j != y}, no cancellation
+    off = np.where(label, zero, E).sum(axis=0)  # sum_{j != y}, no cancellation
     total = off + E[y, cols]
-    ce = np.where(top == 0.0, np.log1p(off), top + np.log(total))
+    ce = np.where(top == 0, ar.log1p(off), top + ar.log(total))
     return ce, E / total[None, :], off / total
+
+
+def _convert(ar: Arithmetic):
+    """Entrywise: Python and numpy ints and floats as numbers of `ar`, exactly (a float by its
+    binary value); numbers already in `ar` unchanged."""
+    from fractions import Fraction
+
+    def one(x):
+        if isinstance(x, (int, float, np.integer, np.floating)):
+            return ar.number(Fraction(x))
+        return x
+
+    return np.frompyfunc(one, 1, 1)

@@ -109,6 +109,13 @@ def _to_fraction(name: str, value, what: str, fix: str) -> Fraction:
         text = value.strip()
         if not text:
             raise SeliInputError(f"`{name}` must be {what}; got empty text.{_fix(fix)}")
+        if not text.isascii():
+            # Fraction() and int() read any Unicode digit ("١٢" is 12): a numeral is typed in
+            # ASCII, and anything else is more likely a paste or encoding accident than a number
+            raise SeliInputError(
+                f"`{name}` must be {what} written with ASCII digits; got {text[:40]!r}."
+                f"{_fix(fix)}"
+            )
         if len(text) > MAX_NUMERAL_CHARS:
             raise SeliInputError(
                 f"`{name}` must be {what} of at most {MAX_NUMERAL_CHARS} characters; got "

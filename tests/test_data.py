@@ -1,4 +1,5 @@
-"""training.data: the on-disk readers on tiny fake files, and STEP subsampling (Definition 1)."""
+"""training.data: the on-disk readers on tiny fake files, and subsampling to class counts: STEP
+(Definition 1), explicit counts and long-tail profiles."""
 
 from __future__ import annotations
 
@@ -16,14 +17,18 @@ from seli_exact.errors import SeliInputError
 from training.data import (
     LabelledData,
     channel_stats,
+    largest_exp_n_max,
     largest_n_min,
     load_cifar10,
     load_dataset,
     load_digits,
     load_idx_dataset,
+    profile_subsample,
     read_idx,
     step_subsample,
+    subsample,
 )
+from seli_exact.counts import from_counts
 
 
 # ---------------------------------------------------------------- fake files, written by hand
@@ -287,6 +292,70 @@ def test_largest_n_min_is_largest(case):
     if best:
         sub = step_subsample(labelled(sizes), R, rho)
         assert sub.counts.counts == (int(R * best),) * m + (best,) * (k - m)
+
+
+def test_subsample_to_explicit_counts_by_hand():
+    data = labelled([30, 25, 40, 20])
+    sub = subsample(data, from_counts("3,1,7,1"), seed=4)
+    np.testing.assert_array_equal(sub.data.y, [0] * 3 + [1] + [2] * 7 + [3])
+    np.testing.assert_array_equal(data.y[sub.indices], sub.data.y)
+    rec = sub.record()
+    assert rec["model"] == "counts" and rec["class_counts"] == [3, 1, 7, 1] and "R" not in rec
+    with pytest.raises(SeliInputError, match=r"`counts` asks for 26 images of class 1, but fake "
+                                             r"has 25; lower it \(class sizes \[30, 25, 40, 20\]\)"):
+        subsample(data, from_counts("1,26,1,1"))
+    with pytest.raises(SeliInputError, match=r"`counts` names 3 classes, but fake has 4"):
+        subsample(data, from_counts("1,1,1"))
+
+
+def test_step_subsample_draws_what_subsample_draws():
+    # STEP is the counts route with STEP's counts: the same images for the same seed
+    data = labelled([30, 30, 20, 20])
+    a = step_subsample(data, 2, n_min=7, seed=5)
+    b = subsample(data, a.counts, seed=5)
+    np.testing.assert_array_equal(a.indices, b.indices)
+
+
+def _exp_counts(k, ratio, n_max):
+    """floor(n_max ratio^(-c/(k-1))) in exact rational arithmetic: the largest m with
+    m^(k-1) <= n_max^(k-1) ratio^(-c), by counting up (an independent route, slow but plain)."""
+    r = Fraction(ratio)
+    out = []
+    for c in range(k):
+        m = 0
+        while Fraction(m + 1) ** (k - 1) <= Fraction(n_max) ** (k - 1) / r**c:
+            m += 1
+        out.append(m)
+    return out
+
+
+@given(st.lists(st.integers(1, 40), min_size=3, max_size=5),
+       st.sampled_from([Fraction(1), Fraction(2), Fraction(5, 2), Fraction(10)]))
+@example([178, 182, 177, 183, 181, 182, 181, 179, 174, 180], Fraction(10))  # digits: 178
+def test_largest_exp_n_max_is_largest(sizes, ratio):
+    k = len(sizes)
+    best = largest_exp_n_max(sizes, ratio)
+    fits = [t for t in range(1, max(sizes) + 1)
+            if t >= ratio and all(a <= b for a, b in zip(_exp_counts(k, ratio, t), sizes))]
+    assert best == (max(fits) if fits else 0)
+
+
+def test_profile_subsample_and_its_refusals():
+    data = labelled([40, 30, 20, 10])
+    sub = profile_subsample(data, "exp:k=4:ratio=8:n_max=24", seed=1)
+    assert sub.counts.counts == tuple(_exp_counts(4, 8, 24)) == (24, 12, 6, 3)
+    rec = sub.record()
+    assert (rec["model"], rec["ratio"], rec["n_max"], rec["k"]) == ("exp", "8", "24", "4")
+    with pytest.raises(SeliInputError, match=r"asks for \[41, 20, 10, 5\] images per class, but "
+                                             r"fake has \[40, 30, 20, 10\]; the largest n_max it "
+                                             r"can supply for ratio=8 is 40\."):
+        profile_subsample(data, "exp:k=4:ratio=8:n_max=41")
+    with pytest.raises(SeliInputError, match=r"no n_max supplies ratio=100; lower the ratio"):
+        profile_subsample(data, "exp:k=4:ratio=100:n_max=200")
+    with pytest.raises(SeliInputError, match=r"has k=3 classes, but fake has 4; use k=4"):
+        profile_subsample(data, "exp:k=3:ratio=2:n_max=5")
+    with pytest.raises(SeliInputError, match=r"the largest n_min it can supply is 10"):
+        profile_subsample(data, "step:k=4:R=2:rho=1/2:n_min=11")
 
 
 def test_channel_stats():

@@ -29,8 +29,8 @@ from derivations.checks import (
     verify_tidying,
 )
 from derivations.gradient import ce_gradient_multiplier
-from derivations.verify import Verification, decide_sign, verify_identity, verify_sign
-from seli_exact.verdict import Status
+from derivations.verify import NUMERIC_TOL, decide_sign, float64_tol, mp_tol, outcome, verify_identity, verify_sign
+from seli_exact.verdict import Status, Verdict
 from seli_exact import SeliInputError, from_counts, sel_matrix, step
 
 from .strategies import any_counts, step_params
@@ -55,28 +55,28 @@ def test_closed_forms_match_seli_exact_float64(params):
     # the default tolerance follows float64: 2^-43 (k + 1), not a fixed 1e-10
     v = verify_against_seli_exact(step(*params), "float64")
     assert v.status is Status.VERIFIED, v
-    assert v.detail["tolerance"] == 2.0**-43 * (params[0] + 1)
+    assert v.evidence["tolerance"] == 2.0**-43 * (params[0] + 1)
 
 
 @given(step_params(max_k=8))
 @example(FIG1)
 def test_closed_forms_match_seli_exact_mpmath_50_digits(params):
-    v = verify_against_seli_exact(step(*params), "mpmath", dps=50, rtol=1e-45)
+    v = verify_against_seli_exact(step(*params), "mpmath", digits=50)
     assert v.status is Status.VERIFIED, v
-    assert v.residual <= 1e-45
+    assert v.worst <= 1e-45
 
 
 def test_pair_entries_are_compared_only_when_the_pair_exists():
     v = verify_against_seli_exact(step(3, 4, "1/3", 2))  # m = 2, s = 1
-    assert "h_majmaj" in v.detail["compared"] and "h_minmin" not in v.detail["compared"]
-    assert "sigma_min" not in v.detail["compared"]  # multiplicity s - 1 = 0
-    assert set(verify_against_seli_exact(step(*FIG1)).detail["compared"]) == set(NAMES)
+    assert "h_majmaj" in v.evidence["compared"] and "h_minmin" not in v.evidence["compared"]
+    assert "sigma_min" not in v.evidence["compared"]  # multiplicity s - 1 = 0
+    assert set(verify_against_seli_exact(step(*FIG1)).evidence["compared"]) == set(NAMES)
 
 
 def test_an_altered_formula_is_refuted_against_seli_exact():
     for name in ("h_majmaj", "cos_w_minmin", "sigma_mix", "cos_align_min"):
         v = verify_against_seli_exact(step(*FIG1), forms=_altered(name))
-        assert v.status is Status.REFUTED and v.detail["worst"] == name, v
+        assert v.status is Status.REFUTED and v.evidence["worst"] == name, v
         v = verify_against_seli_exact(step(*FIG1), "mpmath", 50, forms=_altered(name, 1 + sympy.Rational(1, 10**30)))
         assert v.status is Status.REFUTED, v
 
@@ -90,7 +90,7 @@ def test_non_step_counts_are_rejected():
 
 def test_step_spectrum_verified_by_substitution_and_explicit_matrices():
     v = verify_step_spectrum(max_block=6)
-    assert v.status is Status.VERIFIED, v.detail
+    assert v.status is Status.VERIFIED, v.evidence
 
 
 def test_spectrum_against_dense_sel_matrix_numpy():
@@ -115,12 +115,12 @@ def test_every_tidied_closed_form_equals_its_spectral_sum():
     results = verify_tidying()
     bad = [r for r in results if not r.passed]
     assert not bad, bad
-    assert {r.name for r in results} == {f"tidy.{n}" for n in NAMES}
+    assert {r.claim_id for r in results} == {f"tidy.{n}" for n in NAMES}
 
 
 def test_an_altered_formula_is_refuted_by_the_tidying_check():
     forms = _altered("h_minmin", 1 + sympy.sqrt(R) / 10**6)
-    results = {r.name: r for r in verify_tidying(forms, names=("h_minmin", "h_majmaj"))}
+    results = {r.claim_id: r for r in verify_tidying(forms, names=("h_minmin", "h_majmaj"))}
     assert results["tidy.h_minmin"].status is Status.REFUTED
     assert results["tidy.h_majmaj"].status is Status.VERIFIED
 
@@ -159,7 +159,7 @@ def test_altered_formula_is_refuted_against_the_paper():
 
 def test_norm_order_with_equality_iff_R_1_or_k_2():
     v = verify_norm_order()
-    assert v.status is Status.VERIFIED, v.detail
+    assert v.status is Status.VERIFIED, v.evidence
     # equality cases hold exactly, and a strict case is strict (numbers, by an independent route)
     cf = closed_forms()
     d = (cf["w_maj_sq"] - cf["w_min_sq"]).subs(rho, sympy.Rational(1, 2))
@@ -171,7 +171,7 @@ def test_norm_order_with_equality_iff_R_1_or_k_2():
 
 def test_eq_4_monotone_in_R():
     v = verify_monotonicity()
-    assert v.status is Status.VERIFIED, v.detail
+    assert v.status is Status.VERIFIED, v.evidence
 
 
 def test_monotonicity_check_can_fail():
@@ -183,7 +183,7 @@ def test_monotonicity_check_can_fail():
 
 def test_minority_collapse_limit_and_rate():
     v = verify_limits()
-    assert v.status is Status.VERIFIED, v.detail
+    assert v.status is Status.VERIFIED, v.evidence
     # numbers: 1 - cos at R = 10^12 against k sqrt(2) / sqrt(R) (rho = 1/2, k = 4); the next
     # order is relatively (k - 2)/sqrt(R/2) ~ 3e-6
     c = closed_forms()["cos_w_minmin"].subs({rho: sympy.Rational(1, 2), k: 4, R: 10**12})
@@ -192,7 +192,7 @@ def test_minority_collapse_limit_and_rate():
 
 def test_etf_at_R_1_and_k_2():
     v = verify_etf_reduction()
-    assert v.status is Status.VERIFIED, v.detail
+    assert v.status is Status.VERIFIED, v.evidence
 
 
 def test_etf_check_refutes_a_wrong_formula():
@@ -203,7 +203,7 @@ def test_etf_check_refutes_a_wrong_formula():
 
 def test_gradient_identity():
     v = verify_gradient_identity()
-    assert v.status is Status.VERIFIED, v.detail
+    assert v.status is Status.VERIFIED, v.evidence
 
 
 def test_gradient_multiplier_against_finite_differences():
@@ -240,7 +240,7 @@ def test_secular_identity():
 @example(from_counts("50,50,5,5"))
 @example(from_counts("7,7,7"))
 def test_secular_roots_match_seli_exact(c):
-    v = verify_secular_against_seli_exact(c, dps=50)
+    v = verify_secular_against_seli_exact(c, digits=50)
     assert v.status is Status.VERIFIED, v
 
 
@@ -249,15 +249,45 @@ def test_secular_roots_match_seli_exact(c):
 def test_undecided_is_never_verified():
     # true, but outside what reduction modulo radicals can prove: undecided, not verified
     v = verify_identity("trig", sympy.sin(R) ** 2 + sympy.cos(R) ** 2, 1)
-    assert v.status is Status.UNDECIDED and v.residual < 1e-40
+    assert v.status is Status.UNDECIDED and v.worst < 1e-40
     assert not v.passed
 
 
-def test_verification_type():
-    v = Verification("x", "verified", 0.0)
-    assert v.status is Status.VERIFIED and v.passed and "verified" in v.summary()
+def test_one_verdict_type():
+    # the derivations return the suite's one verdict type (seli_exact.verdict), nothing of their own
+    v = outcome("x", Status.VERIFIED, 0.0, {"method": "demo"})
+    assert isinstance(v, Verdict) and v.passed and "verified" in v.summary()
+    assert isinstance(verify_identity("demo", R, R), Verdict)
     with pytest.raises(ValueError):
-        Verification("x", "maybe", 0.0)
+        outcome("x", "maybe", 0.0, {})
+    import derivations
+
+    assert not hasattr(derivations, "Verification")
+    import subprocess
+
+    code = "import sys, derivations; derivations.verify_all; assert 'proofs_check' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+def test_numeric_refutation_threshold_boundary():
+    """verify_identity refutes a difference above 10^-(50 - 5) at its sample points, and calls
+    one below it undecided (never verified): mp_tol(50), stated independently here."""
+    assert NUMERIC_TOL == mp_tol(50) == 10.0**-45
+    inside = verify_identity("tiny", R + sympy.sin(R) ** 2 + sympy.cos(R) ** 2 - 1 + sympy.Rational(1, 2 * 10**45) * sympy.sin(R) ** 2, R)
+    assert inside.status is Status.UNDECIDED
+    outside = verify_identity("small", R + sympy.Rational(2, 10**45) * (1 + sympy.sin(R) ** 2), R)
+    assert outside.status is Status.REFUTED
+
+
+def test_float64_tolerance_boundary_against_seli_exact():
+    """verify_against_seli_exact at float64: 2^10 u (k + 1), stated independently here."""
+    bound = 2.0**-53 * 2**10 * (FIG1[0] + 1)
+    assert float64_tol(FIG1[0]) == bound
+    for rel, status in ((0.5 * bound, Status.VERIFIED), (4 * bound, Status.REFUTED)):
+        # every closed form scaled by 1 + rel (relative errors below 1 + |value| scale)
+        forms = {n: e * (1 + sympy.Float(rel, 30)) for n, e in closed_forms().items()}
+        v = verify_against_seli_exact(step(*FIG1), forms=forms)
+        assert v.status is status, (rel, v.worst)
 
 
 def test_sign_refuted_when_samples_disagree():
@@ -299,12 +329,12 @@ def test_positive_parametrization_covers_the_domain():
 
 def test_raw_forms_are_the_spectral_sums():
     # untidied sums at Fig 1's case against LAPACK's eigen-decomposition of P D P
-    from proofs_check.evidence import Reference
+    from proofs_check.lapack import reference
 
     raw = raw_forms()
     assert set(raw) == set(NAMES)
     c = step(*FIG1)
-    ref = Reference(c)
+    ref = reference(c)
     pt = {k: 4, R: 10, rho: sympy.Rational(1, 2), n_min: 5}
     want = {
         "nuclear_norm": ref.nuclear_norm,

@@ -149,7 +149,7 @@ def test_nc1_against_definition():
     sw = sum(np.outer(H[:, i] - mu[:, y[i]], H[:, i] - mu[:, y[i]]) for i in range(6)) / 6
     g = mu.mean(axis=1)
     sb = sum(np.outer(mu[:, c] - g, mu[:, c] - g) for c in range(3)) / 3
-    expected = np.trace(sw @ np.linalg.pinv(sb))
+    expected = np.trace(sw @ np.linalg.pinv(sb)) / 3  # Papyan et al.: (1/k) tr(Sigma_W Sigma_B^+)
     assert nc1(H, y, 3) == pytest.approx(expected, rel=1e-10)
     np.testing.assert_allclose(class_means(H, y, 3), mu)
 

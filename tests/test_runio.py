@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 
 from seli_exact.errors import SeliInputError  # noqa: E402
 from training import runio  # noqa: E402
-from training.runio import MetricsLog, NonFiniteError, Progress, RunDir  # noqa: E402
+from training.runio import MetricsLog, NonFiniteError, RunDir  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +61,7 @@ def test_fresh_run_refuses_a_folder_with_a_run(tmp_path):
 
 def test_resume_refuses_a_changed_config(tmp_path):
     RunDir(tmp_path, Cfg()).start()
+    MetricsLog(tmp_path).append({"epoch": 0, "loss": 1.0})
     with pytest.raises(SeliInputError, match=r"--resume needs the configuration .* lr: saved 0.4, given 0.5"):
         RunDir(tmp_path, Cfg(lr=0.5), resume=True).start()
     # a field declared resumable may change
@@ -77,26 +78,53 @@ def test_resume_drops_rows_after_the_checkpoint_and_restores_state(tmp_path):
     expect_next = torch.rand(4, generator=g)  # what the uninterrupted run draws next
     rd.log({"epoch": 3, "loss": 0.25})  # written after the checkpoint: lost in the crash
 
+    before = (tmp_path / "metrics.csv").read_bytes()
     rd2 = RunDir(tmp_path, Cfg(), resume=True)
     state = rd2.start()
     assert state["epoch"] == 2 and torch.equal(state["x"], torch.arange(3.0))
     assert [r["epoch"] for r in rd2.rows()] == [0, 1, 2]
-    csv_lines = (tmp_path / "metrics.csv").read_text().splitlines()
-    assert csv_lines == ["epoch,loss", "0,1.0", "1,0.5", "2,0.3333333333333333"]
+    # the row after the checkpoint stays on disk until the resumed run logs its replacement
+    assert (tmp_path / "metrics.csv").read_bytes() == before
     g2 = torch.Generator()
     runio.restore_rng(state, [g2])
     assert torch.equal(torch.rand(4, generator=g2), expect_next)
-    rd2.log({"epoch": 3, "loss": 0.25})
+    rd2.log({"epoch": 3, "loss": 0.125})
     assert [r["epoch"] for r in rd2.rows()] == [0, 1, 2, 3]
+    csv_lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert csv_lines == ["epoch,loss", "0,1.0", "1,0.5", "2,0.3333333333333333", "3,0.125"]
+    assert MetricsLog(tmp_path).rows() == rd2.rows()
 
 
 def test_resume_without_checkpoint_starts_afresh(tmp_path):
     rd = RunDir(tmp_path, Cfg())
     rd.start()
     rd.log({"epoch": 0, "loss": 1.0})
+    before = (tmp_path / "metrics.jsonl").read_bytes()
     rd2 = RunDir(tmp_path, Cfg(), resume=True)
     assert rd2.start() is None
     assert rd2.rows() == []
+    assert (tmp_path / "metrics.jsonl").read_bytes() == before  # until the first new row
+    rd2.log({"epoch": 0, "loss": 0.5})
+    assert MetricsLog(tmp_path).rows() == [{"epoch": 0, "loss": 0.5}]
+
+
+def test_resume_of_a_folder_without_a_run_is_refused_and_creates_nothing(tmp_path):
+    with pytest.raises(SeliInputError, match=r"--resume found no run in .*missing \(no "
+                                             r"checkpoint\.pt and no metrics\); drop --resume"):
+        RunDir(tmp_path / "missing", Cfg(), resume=True).start()
+    assert not (tmp_path / "missing").exists()
+    RunDir(tmp_path / "empty", Cfg()).start()  # config.json only: nothing to continue
+    before = (tmp_path / "empty" / "config.json").read_bytes()
+    with pytest.raises(SeliInputError, match=r"--resume found no run in"):
+        RunDir(tmp_path / "empty", Cfg(), resume=True).start()
+    assert (tmp_path / "empty" / "config.json").read_bytes() == before
+
+
+def test_empty_out_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SeliInputError, match=r"`--out` must name a folder; got empty text"):
+        RunDir("", Cfg()).start()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_resume_refuses_a_corrupt_checkpoint_and_leaves_the_folder_alone(tmp_path):
@@ -120,6 +148,7 @@ def test_resume_refuses_a_corrupt_checkpoint_and_leaves_the_folder_alone(tmp_pat
 
 def test_resume_refuses_a_corrupt_config_json(tmp_path):
     RunDir(tmp_path, Cfg()).start()
+    MetricsLog(tmp_path).append({"epoch": 0, "loss": 1.0})
     (tmp_path / "config.json").write_text("{bad")
     with pytest.raises(SeliInputError, match=r"--resume cannot compare the configuration: .*"
                                              r"config\.json is not a seli config\.json "
@@ -138,6 +167,101 @@ def test_out_below_a_file_is_one_sentence(tmp_path):
         RunDir(tmp_path / "f" / "sub", Cfg()).start()
     with pytest.raises(SeliInputError, match=r"`--out` must be a folder; got the file"):
         RunDir(tmp_path / "f", Cfg()).start()
+
+
+# --------------------------------------------------------------------------- damaged metrics
+
+
+def _finished_run(folder, rows=6, *, keep_copy=True):
+    """A run folder with `rows` rows (mixed types, a None) and a checkpoint after the last one;
+    keep_copy=False writes the checkpoint as runs did before checkpoints held the rows."""
+    rd = RunDir(folder, Cfg())
+    rd.start()
+    for e in range(rows):
+        rd.log({"epoch": e, "R": "5/2", "loss": 1.0 / (e + 3), "sgd": None if e == 0 else e / 7})
+    rd.checkpoint({"x": torch.ones(1)}, epoch=rows - 1)
+    if not keep_copy:
+        ckpt = torch.load(folder / "checkpoint.pt", weights_only=False)
+        del ckpt["rows"]
+        torch.save(ckpt, folder / "checkpoint.pt")
+    return rd
+
+
+def _files(folder):
+    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
+
+
+def _cut_line(path, line, keep=7):
+    """Keep the file up to `keep` characters into line `line` (0-based): a write cut mid-line."""
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:line]) + lines[line][:keep])
+
+
+@pytest.mark.parametrize("keep_copy", [True, False], ids=["checkpoint copy", "older checkpoint"])
+def test_jsonl_cut_mid_line_is_rebuilt_whole(tmp_path, keep_copy):
+    _finished_run(tmp_path, keep_copy=keep_copy)
+    good = _files(tmp_path)
+    _cut_line(tmp_path / "metrics.jsonl", 2)  # rows 2..5 gone, row 2 half written
+    assert len(MetricsLog(tmp_path).rows()) == 2
+    rd = RunDir(tmp_path, Cfg(), resume=True)
+    assert rd.start()["epoch"] == 5
+    assert len(rd.rows()) == 6
+    now = _files(tmp_path)
+    # rebuilt from the checkpoint's copy, or row by row from the CSV: never fewer rows
+    assert now["metrics.jsonl"] == good["metrics.jsonl"] and now["metrics.csv"] == good["metrics.csv"]
+    assert MetricsLog(tmp_path).rows() == rd.rows()
+
+
+@pytest.mark.parametrize("keep_copy", [True, False], ids=["checkpoint copy", "older checkpoint"])
+def test_a_garbage_line_is_replaced_by_the_row_it_hid(tmp_path, keep_copy):
+    _finished_run(tmp_path, keep_copy=keep_copy)
+    good = _files(tmp_path)
+    path = tmp_path / "metrics.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[3] = "\x00\x00 not json {\n"
+    path.write_text("".join(lines))
+    assert [r["epoch"] for r in MetricsLog(tmp_path).rows()] == [0, 1, 2, 4, 5]  # readers skip it
+    RunDir(tmp_path, Cfg(), resume=True).start()
+    now = _files(tmp_path)
+    assert now["metrics.jsonl"] == good["metrics.jsonl"] and now["metrics.csv"] == good["metrics.csv"]
+
+
+def test_a_row_damaged_in_both_files_refuses_the_resume_and_changes_nothing(tmp_path):
+    _finished_run(tmp_path, keep_copy=False)
+    _cut_line(tmp_path / "metrics.jsonl", 2)
+    _cut_line(tmp_path / "metrics.csv", 4)  # header + rows 0..2, row 3 half written
+    before = _files(tmp_path)
+    with pytest.raises(SeliInputError, match=r"--resume cannot rebuild metrics\.jsonl: row 4 of "
+                                             r"the 6 .* restore the files from a backup"):
+        RunDir(tmp_path, Cfg(), resume=True).start()
+    assert _files(tmp_path) == before
+
+
+def test_files_that_disagree_refuse_the_resume(tmp_path):
+    # an inserted line shifts the JSONL against the CSV: which is right cannot be told
+    _finished_run(tmp_path, keep_copy=False)
+    path = tmp_path / "metrics.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:1] + ["garbage\n"] + lines[1:]))
+    before = _files(tmp_path)
+    with pytest.raises(SeliInputError, match=r"row 3 of the 6 the checkpoint counts is damaged or missing in both .* "
+                                             r"\(or they disagree\)"):
+        RunDir(tmp_path, Cfg(), resume=True).start()
+    assert _files(tmp_path) == before
+
+
+def test_a_crash_mid_row_after_the_checkpoint_loses_only_that_row(tmp_path):
+    rd = _finished_run(tmp_path, rows=4)
+    rd.log({"epoch": 4, "R": "5/2", "loss": 0.1, "sgd": 0.5})  # after the checkpoint
+    with open(tmp_path / "metrics.jsonl", "a") as fh:
+        fh.write('{"epoch": 5, "R": "5/')  # the crash
+    rd2 = RunDir(tmp_path, Cfg(), resume=True)
+    assert rd2.start()["epoch"] == 3 and [r["epoch"] for r in rd2.rows()] == [0, 1, 2, 3]
+    # repaired now (the cut line dropped), the row after the checkpoint kept until replaced
+    assert [r["epoch"] for r in MetricsLog(tmp_path).rows()] == [0, 1, 2, 3, 4]
+    assert (tmp_path / "metrics.csv").read_text().count("\n") == 1 + 5
+    rd2.log({"epoch": 4, "R": "5/2", "loss": 0.1, "sgd": 0.5})
+    assert [r["epoch"] for r in MetricsLog(tmp_path).rows()] == [0, 1, 2, 3, 4]
 
 
 def test_rng_state_round_trip_covers_python_numpy_torch():
@@ -206,13 +330,24 @@ def test_check_finite_names_quantity_epoch_and_kept_checkpoint(tmp_path):
         runio.check_finite("W", torch.tensor([1.0, float("inf"), 0.0]), epoch=2, checkpoint=ck)
 
 
-def test_progress_prints_only_when_enabled(capsys):
+def test_trainer_progress_line_counts_epochs_and_shows_the_loss(capsys):
+    """The trainers' progress (seli_cli.settings.LazyProgress over seli_cli.progress): epochs
+    done/total and the postfix the trainer passes; silent off a terminal unless forced."""
+    from seli_cli.progress import Progress
+    from seli_cli.settings import LazyProgress
+
     buf = io.StringIO()
-    with Progress(10, desc="t", file=buf) as bar:
-        bar(4, loss=0.5)
-        bar(10)
-    assert "10/10" in buf.getvalue()
-    with Progress(10, enabled=False) as bar:
+    clock = iter([0.0, 3.0, 9.0]).__next__
+    line = Progress("seli train ufm", "always", stream=buf, clock=clock, unit="epochs")
+    line(4, 10, loss=0.5)
+    line(10, 10, loss=0.25)
+    assert buf.getvalue().splitlines() == [
+        "seli train ufm: 4/10 epochs, 3.0 s elapsed, about 4.5 s left, loss 0.5",
+        "seli train ufm: 10/10 epochs, 9.0 s elapsed, loss 0.25",
+    ]
+    with LazyProgress(10, "t", "auto") as bar:  # capsys' stderr is no terminal: nothing drawn
+        bar(10, loss=0.1)
+    with LazyProgress(10, "t", "never") as bar:
         bar(10)
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""

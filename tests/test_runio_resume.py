@@ -23,7 +23,7 @@ ENGINES = ["torch"] + (["kernel"] if _ufm_kernel.load() is not None else [])
 
 def small(engine: str, **kw) -> UFMConfig:
     base = dict(R=(1, 10), seeds=(0, 1), n_target=48, epochs=60, checkpoint_every=7,
-                log_per_decade=10, engine=engine, threads=2)
+                log_per_decade=10, engine=engine, threads=2 if engine == "kernel" else 0)
     return UFMConfig(**(base | kw))
 
 

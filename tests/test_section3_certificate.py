@@ -78,7 +78,7 @@ def test_bad_backend_name():
 @settings(max_examples=15)
 def test_step_instances_proven(counts):
     note(f"counts {counts.counts}")
-    cert = sign_certificate(counts, dps=30)
+    cert = sign_certificate(counts, digits=30)
     assert cert.proven, cert.to_json()
 
 
@@ -88,7 +88,7 @@ def test_step_instances_proven(counts):
 def test_any_counts_proven(counts):
     """The conjecture beyond STEP: a failure here is a counterexample (hypothesis shrinks it)."""
     note(f"counts {counts.counts}")
-    cert = sign_certificate(counts, dps=30)
+    cert = sign_certificate(counts, digits=30)
     assert cert.proven, cert.to_json()
 
 
@@ -107,7 +107,7 @@ def test_any_counts_float_margin_positive(counts):
 @settings(max_examples=60)
 def test_any_counts_proven_thorough(counts):
     note(f"counts {counts.counts}")
-    cert = sign_certificate(counts, dps=30)
+    cert = sign_certificate(counts, digits=30)
     assert cert.proven, cert.to_json()
 
 

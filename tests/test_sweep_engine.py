@@ -216,3 +216,65 @@ def test_gpu_cells_get_their_own_gpu(tmp_path):
     seen = sorted(json.loads((d / ATTEMPTS_NAME).read_text())[0]["cuda_visible_devices"]
                   for d in (tmp_path / "cells").iterdir())
     assert len(seen) == 2 and all(s in ("0", "1") for s in seen)  # one device each
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again when the block ends
+
+
+def test_unreachable_address_is_one_sentence_at_once(tmp_path, capsys):
+    """An address where nothing listens: one sentence within seconds, nothing created."""
+    from training.sweep.engine import parse_address
+
+    port = _closed_port()
+    out = tmp_path / "sweep"
+    t = time.monotonic()
+    code = main(["sweep", str(Path(__file__).parent.parent / "examples" / "sweep_path.toml"),
+                 "--address", f"127.0.0.1:{port}", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and time.monotonic() - t < 30
+    assert err.startswith(f"error: `--address` 127.0.0.1:{port} cannot be reached") and \
+        err.count("\n") == 1
+    assert not out.exists()
+    assert parse_address("ray://h:10001") == ("h", 10001)
+    for bad in ("h", "h:0", "h:99999", "http://h:1", ":1", "h:x"):
+        with pytest.raises(SeliInputError, match="must be auto, HOST:PORT or ray://HOST:PORT"):
+            parse_address(bad)
+
+
+def test_address_that_is_not_ray_is_one_sentence_within_seconds(tmp_path):
+    """Something listens but is no Ray cluster: the GCS probe says so in one sentence within
+    seconds (Ray's own join once gave 61 lines after 21 s); nothing is created."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+
+    def answer():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.sendall(b"HTTP/1.1 404 Not Found\r\n\r\n")
+            conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    grid = Path(__file__).parent.parent / "examples" / "sweep_path.toml"
+    code = ("import sys; from seli_cli.main import main; "
+            f"sys.exit(main(['sweep', {str(grid)!r}, '--address', '127.0.0.1:{port}', "
+            f"'--out', {str(tmp_path / 'out')!r}]))")
+    t = time.monotonic()
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    server.close()
+    assert p.returncode == 2 and time.monotonic() - t < 60, p.stderr
+    assert p.stderr.startswith(f"error: `--address` 127.0.0.1:{port} does not answer as a Ray "
+                               "cluster") and p.stderr.count("\n") == 1, p.stderr
+    assert not (tmp_path / "out").exists()

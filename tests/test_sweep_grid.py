@@ -151,11 +151,11 @@ def test_cli_rejects_a_flag_the_command_does_not_have(tmp_path, capsys):
 
 @pytest.mark.parametrize("command, table, match", [
     ("train ufm", "[fixed]\nlr = 'abc'\n[grid]\nR = [1, 10]\n",
-     r"^error: grid cell R=1_\w+: `--lr` must be a number; got 'abc'\.$"),
+     r"^error: grid cell R=1_\w+: `(--)?lr` must be a number; got (the text )?'abc'\."),
     ("train ufm", "[grid]\nR = [1, 10]\nd = [16, 2]\n",
      r"^error: grid cell R=1_d=2_\w+: `d` must be at least k-1 = 3"),
     ("train deepnet", "[grid]\nR = [10, 0.5]\n",
-     r"^error: grid cell R=0\.5_\w+: `R` must be at least 1"),
+     r"^error: grid cell R=0\.5_\w+: `R` must be (at least 1|in \[1, )"),
 ])
 def test_cli_dry_run_checks_values_not_only_flags(tmp_path, capsys, command, table, match):
     """A value the trainer refuses is found before any cell starts, not by every cell failing."""
@@ -181,8 +181,12 @@ def test_cli_dry_run_lists_cells(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, match", [
-    (["--cpus", "0"], r"`--cpus` must be at least 1; got 0"),
+    (["--cpus", "0"], r"`--cpus` must be in \[1, 4096\]; got --cpus=0"),
+    (["--cpus", "1e400"], r"`--cpus` must be a whole number with an exponent of at most 300"),
     (["--cpus", "2", "--address", "auto"], r"`--cpus` sizes the local engine"),
+    (["--dry-run", "--gather-only"], r"^error: --dry-run and --gather-only cannot be used together"),
+    (["--address", "http://x"], r"`--address` must be auto, HOST:PORT or ray://HOST:PORT"),
+    (["--gather-only", "--address", "auto"], r"--gather-only runs nothing; drop --address"),
 ])
 def test_cli_bad_options(tmp_path, capsys, argv, match):
     from seli_cli.main import main
@@ -190,7 +194,8 @@ def test_cli_bad_options(tmp_path, capsys, argv, match):
     grid = tmp_path / "g.toml"
     grid.write_text('command = "path"\n[grid]\nR = [2]\n')
     assert main(["sweep", str(grid), *argv]) == 2
-    assert __import__("re").search(match, capsys.readouterr().err)
+    err = capsys.readouterr().err
+    assert __import__("re").search(match, err) and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("extra", [[], ["--gather-only"]])
@@ -202,7 +207,7 @@ def test_cli_out_that_is_a_file_is_one_sentence(tmp_path, capsys, extra):
     (tmp_path / "f").write_text("a file")
     assert main(["sweep", str(grid), "--out", str(tmp_path / "f"), *extra]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: `--out` {tmp_path / 'f'} cannot be created as the sweep folder")
+    assert err.startswith(f"error: `--out` must be a folder; got '{tmp_path / 'f'}', which is a file.")
     assert err.count("\n") == 1 and (tmp_path / "f").read_text() == "a file"
 
 
@@ -214,3 +219,90 @@ def test_inject_variable_is_checked(monkeypatch):
     monkeypatch.setenv("SELI_SWEEP_INJECT_KILL", "boom:*")
     with pytest.raises(SeliInputError, match=r"must be MODE:GLOB.*got 'boom:\*'"):
         _inject()
+
+
+def test_cli_progress_line_counts_cells_done_of_total(tmp_path, capsys, monkeypatch):
+    """`seli sweep` feeds its progress line (seli_cli.progress) one call per cell that ends,
+    with the number of cells it runs as the total; the events' own lines are not disturbed."""
+    import io
+
+    import training.sweep
+    from seli_cli import sweep as sweep_cli
+    from seli_cli.main import main
+    from seli_cli.progress import Progress
+    from training.sweep.engine import CellOutcome, SweepReport
+
+    grid = tmp_path / "g.toml"
+    grid.write_text('command = "path"\n[fixed]\nlambdas = "1e-1"\n[grid]\nR = [2, 5, 10]\n')
+    calls, stream = [], io.StringIO()
+
+    class Recorded(Progress):
+        def __call__(self, done, total):
+            calls.append((done, total))
+            super().__call__(done, total)
+
+        @classmethod
+        def from_args(cls, args, label):
+            assert args.progress == "always"
+            return cls(label, "always", stream=stream, delay=0.0)
+
+    def fake_run_sweep(grid, out, address=None, cpus=None, inject=None, on_event=None):
+        cells = grid.cells()
+        on_event("skipped", cells[0].name, "finished earlier")
+        for c in cells[1:]:
+            on_event("submitted", c.name, "1 CPU")
+        on_event("finished", cells[1].name, "attempts 1")
+        on_event("failed", cells[2].name, "boom")
+        return SweepReport(out, [CellOutcome(cells[0].name, "skipped"),
+                                 CellOutcome(cells[1].name, "finished", 1),
+                                 CellOutcome(cells[2].name, "failed", 1, error="boom")])
+
+    monkeypatch.setattr(sweep_cli, "Progress", Recorded)
+    monkeypatch.setattr(training.sweep, "run_sweep", fake_run_sweep)
+    code = main(["sweep", str(grid), "--out", str(tmp_path / "out"), "--progress", "always"])
+    assert code == 1  # one cell failed
+    assert calls == [(1, 2), (2, 2)]
+    assert "seli sweep: 1/2 cells" in stream.getvalue()
+    out = capsys.readouterr().out
+    assert "[finished] R=5_" in out and "[failed] R=10_" in out
+
+
+def test_help_explains_the_summary_error_bars(capsys):
+    from seli_cli.main import main
+
+    assert main(["sweep", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "error bar spans the smallest to the largest of those runs" in text
+    assert "--progress" in text
+
+
+def test_summary_figure_says_what_its_bars_are(tmp_path, monkeypatch):
+    """The title of a summary figure names the mean and the range; the series keep how many
+    runs each point averages."""
+    import importlib
+
+    from training.sweep.gather import Table, summary_series, write_summary
+
+    gather_mod = importlib.import_module("training.sweep.gather")  # the package's `gather` is
+    # the function of that name
+
+    grid = parse_grid('command = "train ufm"\n[grid]\nR = [1, 10]\nseed = [0, 1]\n')
+    rows = [{"cell": f"c{R}{s}", "status": "finished", "R": R, "seed": s,
+             "seli_classifiers": 0.1 * R + s, "etf_classifiers": 0.2 * R + s}
+            for R in (1, 10) for s in (0, 1)]
+    table = Table(["cell", "status", "R", "seed", "seli_classifiers", "etf_classifiers"], rows)
+    series = summary_series(table, grid)
+    assert {s.runs for s in series} == {(2, 2)}
+    seli = next(s for s in series if s.target == "seli")
+    assert seli.mean == pytest.approx([0.6, 1.5]) and seli.low == pytest.approx([0.1, 1.0])
+    assert seli.high == pytest.approx([1.1, 2.0])
+    titles = []
+    real_savefig = gather_mod.atomic_savefig
+
+    def spy(fig, stem, *a, **k):
+        titles.append(fig.axes[0].get_title())
+        return real_savefig(fig, stem, *a, **k)
+
+    monkeypatch.setattr(gather_mod, "atomic_savefig", spy)
+    assert write_summary(table, grid, tmp_path)
+    assert titles and "bars: their min to max" in titles[0]

@@ -89,23 +89,92 @@ def _run(engine, **kw):
     return train_ufm(UFMConfig(**(base | kw)))
 
 
-CASES = [
-    dict(),  # the paper's SGD: mean reduction, lr 0.4, batch 4
-    dict(reduction="sum", lrs=(0.1, 0.05)),  # Eqn (1)'s sum, two learning rates
-    dict(lam=0.02, batch_size=3, lrs=(0.4, 0.1)),  # ridge (1) as weight decay, ragged last batch
-    dict(optimizer="gd", lrs=(0.5,)),  # full-batch GD
-    dict(optimizer="gd", lam=0.05, reduction="sum", lrs=(0.02,)),
-]
+def plain_pytorch_loop(cfg: UFMConfig):
+    """The UFM trained the textbook way, independently of training.ufm_engines: per run, W (k, d)
+    and H (n, d) as nn.Parameters, torch.optim.SGD(lr, weight_decay=lam), cross_entropy with the
+    config's reduction, one step per batch of the epoch's order (split into batch_size chunks,
+    the last one smaller), or one full batch for gd. Returns [(W, H)] in run order."""
+    runs = make_runs(cfg)
+    Wt, Ht = init_state(cfg, runs)
+    out = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tensors of a few dozen entries: more threads only wait
+    try:
+        for i, r in enumerate(runs):
+            out.append(_plain_run(cfg, r, Wt[i], Ht[i]))
+    finally:
+        torch.set_num_threads(threads)
+    return out
 
 
-@pytest.mark.parametrize("engine", FAST)
-@pytest.mark.parametrize("case", CASES, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "paper")
-def test_engines_match_the_plain_pytorch_loop(engine, case):
-    ref = _run("autograd", **case)  # torch.optim.SGD + autograd, one run at a time
-    got = _run(engine, **case)
-    assert close(got.Wt.numpy(), ref.Wt.numpy(), F64)
-    assert close(got.Ht.numpy(), ref.Ht.numpy(), F64)
-    assert float((got.Wt - _run(engine, **(case | {"epochs": 0})).Wt).abs().max()) > 0.01
+def _plain_run(cfg: UFMConfig, r, Wt0, Ht0):
+    """One run of the plain loop from its initial Wt0 (k, d) and Ht0 (rows, d)."""
+    n = r.counts.n
+    y = torch.as_tensor(r.counts.labels())
+    W = torch.nn.Parameter(Wt0.clone())  # (k, d)
+    H = torch.nn.Parameter(Ht0[:n].clone())  # (n, d)
+    opt = torch.optim.SGD([W, H], lr=r.lr, weight_decay=cfg.lam)
+    for e in range(cfg.epochs):
+        if cfg.optimizer == "gd":
+            batches = [torch.arange(n)]
+        else:
+            batches = torch.as_tensor(epoch_permutation([r.seed], e, [n])[0]).split(cfg.batch_size)
+        for idx in batches:
+            loss = torch.nn.functional.cross_entropy(H[idx] @ W.T, y[idx],
+                                                     reduction=cfg.reduction)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return W.detach(), H.detach()
+
+
+ALL = ["autograd"] + FAST
+# Groups of n = 4, 22, 8 (R = 1, 10, 3 with n_min = 1): no batch size below divides all three,
+# so runs take different numbers of steps per epoch and each has a ragged last batch; an engine
+# that decays a run on a step it does not take, or treats the last batch unlike SGD, drifts.
+RAGGED = dict(R=(1, 10, 3), n_min=1, seeds=(0, 1), lrs=(0.3, 0.1), d=5, epochs=7,
+              log_per_decade=2)
+
+
+@pytest.mark.parametrize("engine", ALL)
+@pytest.mark.parametrize("lam", [0.0, 0.05], ids=["no decay", "weight decay"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("batch", [3, 4], ids=lambda b: f"batch {b}")
+def test_engines_match_the_plain_pytorch_loop_on_ragged_batches(engine, lam, reduction, batch):
+    cfg = UFMConfig(**RAGGED, engine=engine, lam=lam, reduction=reduction, batch_size=batch)
+    assert any(r.counts.n % batch for r in make_runs(cfg))
+    got = train_ufm(cfg)
+    moved = 0.0
+    for i, (run, (W, H)) in enumerate(zip(got.runs, plain_pytorch_loop(cfg))):
+        assert close(got.Wt[i].numpy(), W.numpy(), F64), (run, "W")
+        assert close(got.Ht[i, :run.counts.n].numpy(), H.numpy(), F64), (run, "H")
+        assert float(got.Ht[i, run.counts.n:].abs().max()) == 0.0  # padding rows untouched
+        moved = max(moved, float((W - init_state(cfg, got.runs)[0][i]).abs().max()))
+    assert moved > 0.01  # the runs trained: equality is not two copies of the start
+
+
+@pytest.mark.parametrize("engine", ALL)
+@pytest.mark.parametrize("lam", [0.0, 0.05], ids=["no decay", "weight decay"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_gd_engines_match_the_plain_pytorch_loop(engine, lam, reduction):
+    cfg = UFMConfig(**(RAGGED | {"lrs": (0.05,)}), engine=engine, lam=lam, reduction=reduction,
+                    optimizer="gd")
+    got = train_ufm(cfg)
+    for i, (run, (W, H)) in enumerate(zip(got.runs, plain_pytorch_loop(cfg))):
+        assert close(got.Wt[i].numpy(), W.numpy(), F64)
+        assert close(got.Ht[i, :run.counts.n].numpy(), H.numpy(), F64)
+
+
+def test_plain_loop_reference_is_sensitive_to_decay_on_skipped_steps():
+    """The reference itself tells apart a loop that decays on steps a run does not take: the
+    n = 4 runs take 2 steps an epoch at batch 3 while the n = 22 runs take 8; decaying the small
+    runs 8 times would shrink W by (1 - lr lam)^6 more per epoch, far above rounding."""
+    cfg = UFMConfig(**RAGGED, engine="autograd", lam=0.05, batch_size=3)
+    ref = plain_pytorch_loop(cfg)
+    small = next(i for i, r in enumerate(make_runs(cfg)) if r.counts.n == 4)
+    W = ref[small][0]
+    wrong = W * (1 - make_runs(cfg)[small].lr * 0.05) ** (6 * cfg.epochs)
+    assert not close(W.numpy(), wrong.numpy(), F64)
 
 
 @needs_kernel
@@ -224,18 +293,88 @@ def test_short_paper_run_moves_towards_seli():
 @pytest.mark.parametrize("kw, match", [
     (dict(d=2), r"`d` must be at least k-1 = 3 .* got d=2"),
     (dict(reduction="avg"), r"`reduction` must be one of mean, sum; got 'avg'"),
-    (dict(lrs=(0.4, -1)), r"every learning rate must be a positive number; got \[0.4, -1\]"),
-    (dict(seeds=(1, 1)), r"`seeds` must be distinct whole numbers"),
-    (dict(R=("0.5",)), r"`R` must be at least 1"),
-    (dict(R=()), r"`R` must list at least one imbalance ratio"),
-    (dict(R=(10, "10.0")), r"`R` lists a ratio twice; got \['10', '10'\]\. List each ratio once\."),
-    (dict(lrs=(0.4, "0.4")), r"`lr` lists a learning rate twice; got \[0.4, 0.4\]"),
+    (dict(lrs=(0.4, -1)), r"`lr` must be in \(0, 1000000\); got lr=-1\.0\. Try 0\.4\."),
+    (dict(lrs="nan"), r"`lr` must be a number; got the text 'nan'"),
+    (dict(lrs=(float("inf"),)), r"`lr` must be a finite number; got inf"),
+    (dict(seeds=(1, 1)), r"`seeds` lists 1 twice; got \['1', '1'\]\. List each value once\."),
+    (dict(seeds=(-1,)), r"`seeds` must be in \[0, 1\.845e\+19\]; got seeds=-1"),
+    (dict(R=("0.5",)), r"`R` must be in \[1, 1000000000\]; got R=0\.5"),
+    (dict(R=()), r"`R` must list at least one value; got none"),
+    (dict(R=""), r"`R` must be a comma-separated list with no empty item; got ''"),
+    (dict(R="1,,10"), r"`R` must be a comma-separated list with no empty item; got '1,,10'"),
+    (dict(R=(10, "10.0")), r"`R` lists 10 twice; got \['10', '10'\]\. List each value once\."),
+    (dict(lrs=(0.4, "0.4")), r"`lr` lists 0\.4 twice"),
+    (dict(epochs="1e400"), r"`epochs` must be a whole number with an exponent of at most 300; "
+                           r"got '1e400'\. Try 100000\."),
+    (dict(epochs=10**10), r"`epochs` must be in \[0, 1000000000\]; got epochs=10000000000"),
+    (dict(d="1e400"), r"`d` must be a whole number with an exponent of at most 300"),
+    (dict(k="2.5"), r"`k` must be a whole number; got '2\.5'"),
     (dict(device="cuda", engine="kernel"), r"`engine` kernel runs on the CPU only"),
     (dict(cuda_graphs=True), r"`cuda_graphs` replays .* got device=cpu, engine=auto\. Add --device cuda"),
     (dict(device="cuda", engine="autograd", cuda_graphs=True), r"got device=cuda, engine=autograd"),
-    (dict(lam=-1), r"`lam` must be a number >= 0; got -1"),
+    (dict(lam=-1), r"`lam` must be in \[0, 1000000\]; got lam=-1\.0\. Use 0 for Fig 4\."),
+    (dict(lam="1e300"), r"`lam` must be in \[0, 1000000\]; got lam=1e\+300"),
     (dict(dtype="bfloat16"), r"`dtype` must be one of float64, float32; got 'bfloat16'"),
+    (dict(engine="torch", threads=2), r"`threads` splits the runs of the CPU kernel engine and "
+                                      r"nothing else; got threads=2 with device=cpu, engine=torch"),
+    (dict(cuda_graphs="yes"), r"`cuda_graphs` must be True or False; got 'yes'"),
+    # conflicting or ignored settings (issue 14)
+    (dict(n_min=5, n_target=400), r"`n_min` fixes the class sizes, so `n_target` cannot choose "
+                                  r"them; got n_min=5 and n_target=400\. Give one of"),
+    (dict(optimizer="gd", batch_size=4), r"`batch_size` is ignored by full-batch gd; got "
+                                         r"batch_size=4 with optimizer=gd"),
+    (dict(R=(1, 10), batch_size=500), r"`batch_size` 500 is larger than the n = 396 examples of "
+                                      r"the runs with R=10; pass --batch-size 396 or less"),
+    (dict(counts="50,50,5,5", R=(10,)), r"`counts` replaces the STEP model, but --R was given too"),
+    (dict(profile="exp:k=4:ratio=10", n_min=2), r"`profile` replaces the STEP model, but --n-min"),
+    (dict(profile="exp:k=4:ratio=10", counts=(5, 5)), r"`counts` and `profile` both give the "
+                                                      r"class counts"),
+    (dict(counts=(5, 5, 2), k=4), r"`k`=4 disagrees with the 3 classes of the given counts"),
+    (dict(profile="exp:k=3,4:ratio=10"), r"names count vectors with k = \[3, 4\]; the runs of one"),
+    (dict(profile="exp:k=4:ratio=10:n_max=100,200"), r"names two count vectors with the "
+                                                     r"imbalance ratio 10"),
+    (dict(profile="exp:k=4:ratio=0.5"), r"`ratio` must be at least 1"),
+    (dict(counts="5,0,3"), r"every class count must be a whole number >= 1; got 0 for class 1"),
+    # resource estimates before anything is allocated
+    (dict(counts=(10**9, 10**9, 1), seeds=(0,)), r"would need about .* GiB for 1 runs of up to "
+                                                 r"n = 2000000001 .* above the 8 GiB"),
+    (dict(k=60000, d=60000, seeds=(0,), R=(1,), n_min=1), r"would need about .* GiB"),
 ])
 def test_config_errors_are_one_sentence(kw, match):
-    with pytest.raises(SeliInputError, match=match):
+    with pytest.raises(SeliInputError, match=match) as err:
         UFMConfig(**kw)
+    assert "\n" not in str(err.value)
+
+
+def test_defaults_are_the_papers_fig4_setup():
+    c = UFMConfig()
+    assert (c.k, c.R, c.rho, c.n_target, c.n_min) == (4, (1, 5, 10, 100), Fraction(1, 2), 400, None)
+    assert (c.lrs, c.batch_size, c.lam, c.epochs, c.seeds) == ((0.4,), 4, 0.0, 100_000, (0, 1, 2))
+    assert [cnt.n for _, cnt in c.groups()] == [400, 396, 396, 404]
+    g = UFMConfig(optimizer="gd")
+    assert g.batch_size is None
+
+
+def test_long_tail_profile_runs_one_group_per_ratio():
+    cfg = UFMConfig(profile="exp:k=10:ratio=1,10,100:n_max=100", seeds=(0, 1))
+    runs = make_runs(cfg)
+    assert cfg.k == 10 and cfg.R is None and [r.R for r in runs] == [1, 1, 10, 10, 100, 100]
+    # n_c = floor(100 * ratio^(-c/9)) (CIFAR-10-LT's rule), checked by hand for ratio = 100:
+    # 100 * 100^(-c/9) = 100, 59.9, 35.9, 21.5, 12.9, 7.7, 4.6, 2.8, 1.7, 1
+    assert runs[4].counts.counts == (100, 59, 35, 21, 12, 7, 4, 2, 1, 1)
+    assert runs[0].counts.counts == (100,) * 10
+    explicit = UFMConfig(counts="50,20,5", seeds=(0,))
+    assert explicit.k == 3 and [(r.R, r.counts.counts) for r in make_runs(explicit)] == \
+        [(10, (50, 20, 5))]
+    assert UFMConfig(counts="9,6,4", seeds=(0,)).groups()[0][0] == Fraction(9, 4)
+
+
+def test_short_long_tail_run_moves_towards_its_own_seli_geometry():
+    cfg = UFMConfig(profile="exp:k=5:ratio=20:n_max=40", seeds=(0,), d=8, epochs=400,
+                    log_per_decade=4)
+    rows = train_ufm(cfg).rows
+    first = next(r for r in rows if r["epoch"] == 9)
+    last = rows[-1]
+    assert last["error"] == 0.0 and last["R"] == "20"
+    assert last["seli_classifiers"] < first["seli_classifiers"]
+    assert last["seli_classifiers"] < last["etf_classifiers"]

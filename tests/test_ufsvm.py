@@ -113,6 +113,8 @@ def test_bad_inputs():
         solve_ufsvm([50, 50, 5, 5])
     with pytest.raises(SeliInputError, match=r"`tol` must be a float in \(0, 1\); got tol=0"):
         solve_ufsvm(step(4, 10, "1/2", 5), tol=0)
+    with pytest.raises(SeliInputError, match=r"`tol` must be at least 1.1e-13 .*; got tol=1e-15"):
+        solve_ufsvm(step(4, 10, "1/2", 5), tol=1e-15)
     with pytest.raises(SeliInputError, match=r"`max_iter` must be at least 1; got max_iter=0"):
         solve_ufsvm(step(4, 10, "1/2", 5), max_iter=0)
     with pytest.raises(

@@ -1,37 +1,53 @@
 """Training confirmations of the paper's experiments (Sec. 5): the UFM (Fig 4) and deep nets (Fig 2).
 
 Public names:
-  run management  RunDir, MetricsLog, Progress, NonFiniteError, check_finite, config_dict,
-                  environment, rng_state, restore_rng, log_epochs          (training.runio)
-  UFM (Fig 4)     UFMConfig, UFMResult, Run, train_ufm, make_runs, ufm_counts, evaluate
-                                                                            (training.ufm)
+  settings        setting, resolve, settings: each trainer setting declared once, as a
+                  dataclass field with its help, default and checks       (training.settings)
+  run management  RunDir, MetricsLog, NonFiniteError, check_finite, config_dict,
+                  environment, rng_state, restore_rng, log_epochs, has_run (training.runio)
+  UFM (Fig 4)     UFMConfig (training.ufm_config), UFMResult, Run, train_ufm, make_runs,
+                  ufm_counts, evaluate, final_arrays                        (training.ufm)
   engines         epoch_permutation; KernelEngine, TorchEngine, AutogradEngine live in
                   training.ufm_engines (which imports torch)
   figure          plot_fig4, fig4_table                                     (training.fig4)
-  deep nets       DeepNetConfig, DeepNetResult, train_deepnet, load_deepnet_run (training.deepnet),
-                  build_model (training.models), LabelledData, StepSubset, load_dataset,
-                  step_subsample (training.data), plot_fig2 (training.fig2)
+  deep nets       DeepNetConfig (training.deepnet_config), DeepNetResult, train_deepnet,
+                  load_deepnet_run (training.deepnet), build_model (training.models),
+                  LabelledData, Subset, load_dataset, subsample, step_subsample,
+                  profile_subsample (training.data), plot_fig2 (training.fig2)
+  your network    collect_features, PenultimateFeatures: penultimate features by a forward
+                  hook on the last nn.Linear, for seli_exact.measure       (training.features)
   sweeps          training.sweep (Ray; `seli sweep`)
 
 Importing this package does not import torch; the functions that train do, when called.
 """
 
-from .data import LabelledData, StepSubset, load_dataset, step_subsample
+from .data import (
+    LabelledData,
+    StepSubset,
+    Subset,
+    load_dataset,
+    profile_subsample,
+    step_subsample,
+    subsample,
+)
+from .deepnet_config import DeepNetConfig
 from .fig2 import plot_fig2
 from .fig4 import fig4_table, plot_fig4
 from .runio import (
     MetricsLog,
     NonFiniteError,
-    Progress,
     RunDir,
     check_finite,
     config_dict,
     environment,
+    has_run,
     log_epochs,
     restore_rng,
     rng_state,
 )
-from .ufm import Run, UFMConfig, UFMResult, evaluate, make_runs, train_ufm, ufm_counts
+from .settings import resolve, setting, settings
+from .ufm import Run, UFMResult, evaluate, final_arrays, make_runs, train_ufm
+from .ufm_config import UFMConfig, ufm_counts
 
 
 def epoch_permutation(seeds, epoch, n):
@@ -43,11 +59,12 @@ def epoch_permutation(seeds, epoch, n):
 
 # names whose modules import torch, resolved on first use
 _LAZY = {
-    "DeepNetConfig": ("deepnet", "DeepNetConfig"),
     "DeepNetResult": ("deepnet", "DeepNetResult"),
     "train_deepnet": ("deepnet", "train"),
     "load_deepnet_run": ("deepnet", "load_run"),
     "build_model": ("models", "build_model"),
+    "collect_features": ("features", "collect_features"),
+    "PenultimateFeatures": ("features", "PenultimateFeatures"),
 }
 
 
@@ -61,10 +78,12 @@ def __getattr__(name):
 
 
 __all__ = [
-    "MetricsLog", "NonFiniteError", "Progress", "RunDir", "check_finite", "config_dict",
-    "environment", "log_epochs", "restore_rng", "rng_state",
-    "Run", "UFMConfig", "UFMResult", "evaluate", "make_runs", "train_ufm", "ufm_counts",
-    "epoch_permutation", "fig4_table", "plot_fig4",
-    "LabelledData", "StepSubset", "load_dataset", "step_subsample", "plot_fig2",
+    "setting", "resolve", "settings",
+    "MetricsLog", "NonFiniteError", "RunDir", "check_finite", "config_dict",
+    "environment", "has_run", "log_epochs", "restore_rng", "rng_state",
+    "Run", "UFMConfig", "UFMResult", "evaluate", "final_arrays", "make_runs", "train_ufm",
+    "ufm_counts", "epoch_permutation", "fig4_table", "plot_fig4",
+    "DeepNetConfig", "LabelledData", "StepSubset", "Subset", "load_dataset", "profile_subsample",
+    "step_subsample", "subsample", "plot_fig2",
     *_LAZY,
 ]

@@ -10,9 +10,11 @@ and a built-in default needing no files: scikit-learn's bundled handwritten digi
 classes, about 180 images per class). Every reader returns a `LabelledData` with images as
 float32 (N, C, H, W) in [0, 1] and int64 labels.
 
-`step_subsample` turns any of them into an (R, rho)-STEP imbalanced training set (Definition 1):
-classes 0..m-1 (majorities first) keep R * n_min examples, classes m..k-1 keep n_min, chosen by a
-seeded generator; the resulting `ClassCounts` and the chosen indices are recorded.
+`subsample` turns any of them into a training set with given class counts (class c keeps n_c
+images, chosen by a seeded generator); `step_subsample` is the (R, rho)-STEP case (Definition 1:
+classes 0..m-1, majorities first, keep R * n_min, classes m..k-1 keep n_min) and
+`profile_subsample` a count profile such as the exponential long tail. The resulting
+`ClassCounts` and a hash of the chosen indices are recorded.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seli_exact.counts import ClassCounts, step
+from seli_exact.counts import ClassCounts, long_tailed, parse_profile, step
 from seli_exact.errors import SeliInputError
 from seli_exact.validate import rational, whole
 
@@ -245,11 +247,12 @@ def load_dataset(name: str, root=None, *, train: bool = True) -> LabelledData:
     return load_idx_dataset(name, root, train=train)
 
 
-# ---------------------------------------------------------------- STEP subsampling
+# ---------------------------------------------------------------- subsampling to class counts
 
 @dataclass(frozen=True)
-class StepSubset:
-    """An (R, rho)-STEP training set drawn from `source`: data ordered by class, majorities first.
+class Subset:
+    """A training set drawn from a data set to class counts: data ordered by class (for STEP,
+    majorities first).
 
     `indices` are positions in the source data, in the order of `data`; `counts` is the
     resulting class-count vector (its labels() equals data.y).
@@ -264,22 +267,29 @@ class StepSubset:
         if not np.array_equal(self.data.y, self.counts.labels()):
             raise SeliInputError(
                 f"the subset's labels do not follow its class counts {list(self.counts.counts)}; "
-                "build StepSubset with step_subsample."
+                "build the subset with subsample."
             )
 
     def record(self) -> dict:
-        """JSON-able description: counts, STEP parameters, seed and a hash of the chosen indices."""
+        """JSON-able description: counts, how they were chosen, seed and a hash of the indices."""
         p = self.counts.params
-        return {
+        out = {
             "dataset": self.data.name,
             "class_counts": list(self.counts.counts),
             "n": self.counts.n,
-            "R": str(p.get("R")),
-            "rho": str(p.get("rho")),
-            "n_min": p.get("n_min"),
+            "model": self.counts.model,
+        }
+        if self.counts.model == "step":
+            out |= {"R": str(p.get("R")), "rho": str(p.get("rho")), "n_min": p.get("n_min")}
+        else:
+            out |= {k: str(v) for k, v in p.items()}
+        return out | {
             "seed": self.seed,
             "indices_sha256": hashlib.sha256(self.indices.astype("<i8").tobytes()).hexdigest(),
         }
+
+
+StepSubset = Subset  # the name from when STEP was the only model
 
 
 def largest_n_min(sizes, R, rho) -> int:
@@ -293,11 +303,39 @@ def largest_n_min(sizes, R, rho) -> int:
     return n_min - n_min % q
 
 
-def step_subsample(data: LabelledData, R, rho="1/2", n_min=None, *, seed: int = 0) -> StepSubset:
+def subsample(data: LabelledData, counts: ClassCounts, *, seed: int = 0,
+              what: str = "`counts`") -> Subset:
+    """Class c keeps counts[c] of its images, drawn without replacement by numpy's PCG64 seeded
+    with `seed` (class by class, in label order), then kept in source order. `what` names the
+    counts' origin in the error for a class the data set cannot supply."""
+    seed = whole("seed", seed, minimum=0, fix="Use a non-negative integer seed.")
+    if counts.k != data.k:
+        raise SeliInputError(
+            f"{what} names {counts.k} classes, but {data.name} has {data.k}; give one count per "
+            "class."
+        )
+    sizes = data.class_sizes()
+    short = [c for c in range(data.k) if counts.counts[c] > sizes[c]]
+    if short:
+        c = short[0]
+        raise SeliInputError(
+            f"{what} asks for {counts.counts[c]} images of class {c}, but {data.name} has "
+            f"{int(sizes[c])}; lower it (class sizes {sizes.tolist()})."
+        )
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for c, n_c in enumerate(counts.counts):
+        pool = np.flatnonzero(data.y == c)
+        chosen.append(np.sort(rng.choice(pool, size=n_c, replace=False)))
+    idx = np.concatenate(chosen)
+    sub = LabelledData(data.name, data.x[idx], data.y[idx], data.k, data.source)
+    return Subset(sub, counts, idx, seed)
+
+
+def step_subsample(data: LabelledData, R, rho="1/2", n_min=None, *, seed: int = 0) -> Subset:
     """Definition 1 applied to a data set: classes 0..m-1 keep R*n_min images, m..k-1 keep n_min.
 
-    n_min defaults to the largest the data allow. Within each class the images are drawn
-    without replacement by numpy's PCG64 seeded with `seed`, then kept in source order.
+    n_min defaults to the largest the data allow.
     """
     seed = whole("seed", seed, minimum=0, fix="Use a non-negative integer seed.")
     sizes = data.class_sizes()
@@ -317,14 +355,62 @@ def step_subsample(data: LabelledData, R, rho="1/2", n_min=None, *, seed: int = 
             f"but {data.name} has {int(sizes[c])}; lower n_min (at most "
             f"{largest_n_min(sizes, R, rho)} here) or R."
         )
-    rng = np.random.default_rng(seed)
-    chosen = []
-    for c, n_c in enumerate(counts.counts):
-        pool = np.flatnonzero(data.y == c)
-        chosen.append(np.sort(rng.choice(pool, size=n_c, replace=False)))
-    idx = np.concatenate(chosen)
-    sub = LabelledData(data.name, data.x[idx], data.y[idx], data.k, data.source)
-    return StepSubset(sub, counts, idx, seed)
+    return subsample(data, counts, seed=seed)
+
+
+def largest_exp_n_max(sizes, ratio) -> int:
+    """The largest n_max whose exponential long tail (long_tailed(k, ratio, n_max)) fits in
+    class sizes `sizes` (head class first); 0 when none does (n_max must be at least ratio)."""
+    sizes = [int(x) for x in sizes]
+    k = len(sizes)
+
+    def fits(n_max: int) -> bool:
+        return all(a <= b for a, b in zip(long_tailed(k, ratio, n_max).counts, sizes))
+
+    lo = -(-Fraction(ratio).numerator // Fraction(ratio).denominator)  # ceil(ratio)
+    if lo > sizes[0] or not fits(lo):
+        return 0
+    hi = sizes[0]  # n_0 = n_max must fit the head class
+    while lo < hi:  # the counts grow with n_max, so the ones that fit are an interval
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def profile_subsample(data: LabelledData, spec: str, *, seed: int = 0) -> Subset:
+    """The training set of one count profile spec (seli_exact.counts.parse_profile); a profile the
+    data set cannot supply is refused with the largest size it can."""
+    counts = parse_profile(spec)
+    if counts.k != data.k:
+        raise SeliInputError(
+            f"`profile` {spec!r} has k={counts.k} classes, but {data.name} has {data.k}; use "
+            f"k={data.k}."
+        )
+    sizes = data.class_sizes()
+    if any(a > b for a, b in zip(counts.counts, sizes)):
+        p = counts.params
+        if counts.model == "exp":
+            best = largest_exp_n_max(sizes, p["ratio"])
+            fix = (f"the largest n_max it can supply for ratio={spec_value(p['ratio'])} is {best}"
+                   if best else f"no n_max supplies ratio={spec_value(p['ratio'])}; lower the ratio")
+            raise SeliInputError(
+                f"`profile` {spec!r} asks for {list(counts.counts)} images per class, but "
+                f"{data.name} has {sizes.tolist()}; {fix}."
+            )
+        best = largest_n_min(sizes, p["R"], p["rho"])
+        raise SeliInputError(
+            f"`profile` {spec!r} asks for {list(counts.counts)} images per class, but "
+            f"{data.name} has {sizes.tolist()}; the largest n_min it can supply is {best}."
+        )
+    return subsample(data, counts, seed=seed, what=f"`profile` {spec!r}")
+
+
+def spec_value(q) -> str:
+    q = Fraction(q)
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
 
 
 def channel_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,17 +1,21 @@
-"""Deep nets trained far beyond zero training error on STEP-imbalanced data (Sec. 5, Fig 2).
+"""Deep nets trained far beyond zero training error on imbalanced data (Sec. 5, Fig 2).
 
-The recipe (defaults; every one configurable): SGD with momentum 0.9 and weight decay 5e-4,
-lr 0.1 divided by 10 at 1/3 and 2/3 of 350 epochs, batch 128 (32 on the small digits set),
-cross-entropy, no augmentation.
-Images are standardized per channel with the statistics of the STEP training set.
+The settings and their defaults (the paper's recipe) are `DeepNetConfig`
+(training.deepnet_config). The training set is a seeded subsample of the data set to (R, rho)-STEP
+counts (Definition 1), to explicit counts or to a long-tail profile; images are standardized per
+channel with the statistics of that training set.
 
 At measured epochs one full pass over the training set in eval mode (float32, whatever the
-training precision) gives the penultimate features H (d, n), the classifiers W (d, k) and
+training precision) gives the penultimate features H (n, d), the classifier W (k, d) (PyTorch's
+layouts) and, through `metrics_of` (the one metric library, seli_exact):
   * the distances to SELI and to ETF of G_W, of G_M for the class means centred by their
-    balanced mean (Sec. G), and of the logits W^T M (seli_exact.metrics.distances, centred=True);
-  * NC1 (seli_exact.metrics.nc1), the training loss and the training accuracy.
+    balanced mean (Sec. G), and of the logits W M^T; the SELI target is the exact geometry of
+    the training set's own counts, whatever they are;
+  * NC1, the training loss and the training accuracy.
 Epochs are measured on a log scale (or every epoch), and every epoch until the first with zero
-training error, so that epoch is found exactly: the vertical line of Fig 2.
+training error, so that epoch is found exactly: the vertical line of Fig 2. At the end the
+measured arrays are saved as final.npz (classifier (k, d), features (n, d), labels (n,), as
+float32 and int64), so `seli measure` on that file reproduces the last row.
 
 Data stay on the device for the whole run (no DataLoader): each epoch draws a permutation from
 a seeded CPU generator and slices the resident tensors. On CUDA, channels_last is on for conv
@@ -21,11 +25,10 @@ On CPU a run resumed from its checkpoint is bit-identical to an uninterrupted on
 
 from __future__ import annotations
 
+import io
 import json
-import math
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -35,119 +38,16 @@ import torch.nn.functional as F
 from seli_exact.atomic import atomic_write
 from seli_exact.counts import ClassCounts
 from seli_exact.errors import SeliInputError
-from seli_exact.metrics import class_means, distances, nc1
-from seli_exact.validate import rational, whole
+from seli_exact.measurement import measure as seli_measure
 
-from .data import DATASETS, LabelledData, StepSubset, channel_stats, load_dataset, step_subsample
-from .models import ARCHS, FeatureNet, build_model
+from .data import LabelledData, Subset, channel_stats, load_dataset, profile_subsample, \
+    step_subsample, subsample
+from .deepnet_config import DeepNetConfig
+from .models import FeatureNet, build_model
 from .runio import MetricsLog, RunDir, check_finite, log_epochs, restore_rng
 
 SUMMARY_NAME = "summary.json"
-
-
-@dataclass(frozen=True)
-class DeepNetConfig:
-    """Everything that defines a deep-net run; saved resolved in config.json beside the results."""
-
-    dataset: str = "digits"           # digits (built in) | mnist | fashion-mnist | cifar10
-    data_root: str | None = None      # torchvision's data root; unused for digits
-    arch: str = "mlp"                 # mlp | resnet18 | vgg13
-    width: int | None = None          # None: the architecture's own (mlp 256, resnet/vgg 64)
-    R: Fraction = Fraction(10)        # imbalance ratio of the (R, rho)-STEP subsample
-    rho: Fraction = Fraction(1, 2)    # minority fraction
-    n_min: int | None = None          # minority class size; None: the largest the data allow
-    epochs: int = 350
-    batch_size: int | None = None     # None: 128; 32 for digits, whose ~935-image STEP set
-                                      # would otherwise give only ~8 SGD steps an epoch
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    milestones: tuple[float, ...] = (1 / 3, 2 / 3)  # lr *= gamma at these fractions of epochs
-    gamma: float = 0.1
-    seed: int = 0                     # subsample, initialization and shuffling
-    device: str = "cpu"
-    bf16: bool = False                # bfloat16 autocast for the training steps (explicit only)
-    channels_last: bool | None = None  # None: on for conv nets on CUDA
-    tf32: bool = False                # TF32 matmuls/convolutions on CUDA (explicit only)
-    metrics_every: str = "log"        # "log": log-spaced epochs; "epoch": every epoch
-    per_decade: int = 20              # log-spaced points per decade of epochs
-    eval_batch: int = 1024            # batch of the measuring pass
-    checkpoint_every: int = 10        # epochs between checkpoints (and at the end)
-
-    def __post_init__(self):
-        if self.dataset not in DATASETS:
-            raise SeliInputError(
-                f"`dataset` must be one of {', '.join(DATASETS)}; got {self.dataset!r}. "
-                "Use digits for the built-in set that needs no files."
-            )
-        if self.arch not in ARCHS:
-            raise SeliInputError(
-                f"`arch` must be one of {', '.join(ARCHS)}; got {self.arch!r}. "
-                "Use mlp for the digits default."
-            )
-        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen dataclass
-        set_("R", rational("R", self.R, fix="R is the imbalance ratio, e.g. 10."))
-        set_("rho", rational("rho", self.rho, fix="rho is the minority fraction, e.g. 1/2."))
-        # Definition 1's bounds, checked here so that a bad value fails before data are read
-        # (rho k whole and the class sizes are checked against the data in step_subsample)
-        if self.R < 1:
-            raise SeliInputError(
-                f"`R` must be at least 1 (majorities have R times the minority size); got "
-                f"R={self.R}. Use R=1 for balanced data."
-            )
-        if not 0 < self.rho < 1:
-            raise SeliInputError(
-                f"`rho` must lie strictly between 0 and 1; got rho={self.rho}. Try rho=1/2."
-            )
-        if self.batch_size is None:
-            set_("batch_size", 32 if self.dataset == "digits" else 128)
-        for name, minimum, fix in (("epochs", 1, "Try 350."), ("batch_size", 1, "Try 128."),
-                                   ("eval_batch", 1, "Try 1024."), ("checkpoint_every", 1, "Try 10."),
-                                   ("per_decade", 1, "Try 20."), ("seed", 0, "Try 0.")):
-            set_(name, whole(name, getattr(self, name), minimum=minimum, fix=fix))
-        for name, fix in (("n_min", "Leave it out for the largest the data allow."),
-                          ("width", "Leave it out for the architecture's own.")):
-            if getattr(self, name) is not None:
-                set_(name, whole(name, getattr(self, name), minimum=1, fix=fix))
-        for name in ("lr", "momentum", "weight_decay", "gamma"):
-            try:
-                v = float(getattr(self, name))
-            except (TypeError, ValueError):
-                v = math.nan
-            if not (math.isfinite(v) and v >= 0) or (name == "lr" and v == 0):
-                raise SeliInputError(
-                    f"`{name}` must be a finite {'positive' if name == 'lr' else 'non-negative'} "
-                    f"number; got {getattr(self, name)!r}. See --help for the defaults."
-                )
-            set_(name, v)
-        ms = tuple(float(rational("milestones", m, fix="Try 1/3,2/3.")) for m in self.milestones)
-        if not ms or any(not 0 < m < 1 for m in ms) or list(ms) != sorted(ms):
-            raise SeliInputError(
-                f"`milestones` must be increasing fractions of the epochs in (0, 1); got "
-                f"{list(self.milestones)}. Try 1/3,2/3 (or --gamma 1 for a constant rate)."
-            )
-        set_("milestones", ms)
-        if self.metrics_every not in ("log", "epoch"):
-            raise SeliInputError(
-                f"`metrics_every` must be 'log' or 'epoch'; got {self.metrics_every!r}."
-            )
-        try:
-            kind = torch.device(self.device).type
-        except (RuntimeError, TypeError, ValueError):  # e.g. "cuda:x"
-            kind = None
-        if kind not in ("cpu", "cuda"):
-            raise SeliInputError(
-                f"`device` must be cpu or cuda (cuda:N for GPU N); got {self.device!r}. Try --device cpu."
-            )
-
-    def milestone_epochs(self) -> tuple[int, ...]:
-        """The epochs after which the learning rate is multiplied by gamma."""
-        return tuple(max(1, round(m * self.epochs)) for m in self.milestones)
-
-    def lr_at(self, epoch: int) -> float:
-        """Learning rate during epoch `epoch` (1-based): the step schedule."""
-        drops = sum(1 for m in self.milestone_epochs() if epoch > m)
-        return self.lr * self.gamma**drops
+FINAL_NAME = "final.npz"
 
 
 @dataclass
@@ -179,14 +79,27 @@ class DeepNetResult:
 _NONFINITE_HINT = "Lower the learning rate (--lr) or the weight decay, or turn off --bf16."
 
 
-def make_subset(config: DeepNetConfig, data: LabelledData | None = None) -> StepSubset:
-    """The (R, rho)-STEP training set of the config (from `data` when given, else from disk)."""
+def make_subset(config: DeepNetConfig, data: LabelledData | None = None) -> Subset:
+    """The training set of the config (from `data` when given, else from disk): STEP, explicit
+    counts or a profile; one sentence when the data set cannot supply it, or when the batch
+    would be larger than the training set."""
     if data is None:
         data = load_dataset(config.dataset, config.data_root, train=True)
-    return step_subsample(data, config.R, config.rho, config.n_min, seed=config.seed)
+    if config.profile is not None:
+        sub = profile_subsample(data, config.profile, seed=config.seed)
+    elif config.counts is not None:
+        sub = subsample(data, config.class_counts(data.k), seed=config.seed)
+    else:
+        sub = step_subsample(data, config.R, config.rho, config.n_min, seed=config.seed)
+    if config.batch_size > sub.counts.n:
+        raise SeliInputError(
+            f"`batch_size` {config.batch_size} is larger than the training set ({sub.counts.n} "
+            f"images); pass --batch-size {sub.counts.n} or less."
+        )
+    return sub
 
 
-def to_device(subset: StepSubset, device, *, channels_last: bool = False):
+def to_device(subset: Subset, device, *, channels_last: bool = False):
     """Standardized images (n, C, H, W) float32 and labels (n,) int64, resident on `device`."""
     mean, std = channel_stats(subset.data.x)
     x = (subset.data.x - mean[None, :, None, None]) / std[None, :, None, None]
@@ -218,8 +131,9 @@ def train_epoch(model: FeatureNet, optimizer, x, y, *, batch_size: int,
 
 
 @torch.no_grad()
-def measure(model: FeatureNet, x, y, counts: ClassCounts, *, eval_batch: int = 1024) -> dict:
-    """Distances to SELI / ETF (class means centred, Sec. G), NC1, loss and accuracy in eval mode."""
+def collect(model: FeatureNet, x, y, *, eval_batch: int = 1024):
+    """One pass in eval mode: W (k, d) and H (n, d) float32 numpy arrays (PyTorch's layouts),
+    the summed loss and the number of correct predictions."""
     model.eval()
     feats, loss, correct = [], 0.0, 0
     for xb, yb in zip(x.split(eval_batch), y.split(eval_batch)):
@@ -228,25 +142,71 @@ def measure(model: FeatureNet, x, y, counts: ClassCounts, *, eval_batch: int = 1
         loss += F.cross_entropy(logits, yb, reduction="sum").item()
         correct += int((logits.argmax(1) == yb).sum())
         feats.append(h.cpu())
-    H = torch.cat(feats).double().numpy().T  # (d, n)
-    W = model.W.detach().double().cpu().numpy()  # (d, k)
-    labels = y.cpu().numpy()
-    M = class_means(H, labels, counts.k)  # (d, k)
-    dist = distances(W, M, counts, centred=True)  # Sec. G: centred by the balanced mean
-    n = labels.shape[0]
+    H = torch.cat(feats).numpy()  # (n, d)
+    W = model.classifier.weight.detach().float().cpu().numpy()  # (k, d)
+    return W, H, loss, correct
+
+
+def metrics_of(W, H, labels, counts: ClassCounts) -> dict:
+    """Sec. 5's distances to SELI / ETF (class means centred by their balanced mean, Sec. G), NC1
+    and the norms of a classifier W (k, d) and features H (n, d), through `seli_exact.measure`:
+    the numbers `seli measure --center balanced` reports for the same arrays."""
+    m = seli_measure(W, H, labels, center="balanced")
+    if m.class_counts != counts.counts:  # the labels are the subset's, class by class
+        raise SeliInputError(
+            f"the measured labels count {list(m.class_counts)} examples per class but the "
+            f"training set has {list(counts.counts)}; pass the training set's labels."
+        )
+    seli, etf = m.distance_to_seli, m.distance_to_etf
     return {
-        "loss": loss / n,
-        "train_acc": correct / n,
-        "seli_classifiers": float(dist.seli.classifiers),
-        "seli_embeddings": float(dist.seli.embeddings),
-        "seli_logits": float(dist.seli.logits),
-        "etf_classifiers": float(dist.etf.classifiers),
-        "etf_embeddings": float(dist.etf.embeddings),
-        "etf_logits": float(dist.etf.logits),
-        "nc1": float(nc1(H, labels, counts.k)),
-        "W_norm": float(np.linalg.norm(W)),
-        "M_norm": float(np.linalg.norm(M - M.mean(axis=1, keepdims=True))),
+        "seli_classifiers": seli.classifiers,
+        "seli_embeddings": seli.embeddings,
+        "seli_logits": seli.logits,
+        "etf_classifiers": etf.classifiers,
+        "etf_embeddings": etf.embeddings,
+        "etf_logits": etf.logits,
+        "nc1": m.nc1,
+        "W_norm": float(np.linalg.norm(m.classifier_norms.measured)),  # ||W||_F
+        "M_norm": float(np.linalg.norm(m.embedding_norms.measured)),  # ||M - m 1^T||_F
     }
+
+
+def measure(model: FeatureNet, x, y, counts: ClassCounts, *, eval_batch: int = 1024,
+            keep: dict | None = None, epoch: int = 0, checkpoint=None) -> dict:
+    """Loss and accuracy of one pass in eval mode, with `metrics_of` its arrays; `keep`, when
+    given, receives the arrays (classifier, features, labels) for final.npz."""
+    W, H, loss, correct = collect(model, x, y, eval_batch=eval_batch)
+    labels = y.cpu().numpy()
+    n = labels.shape[0]
+    # a diverged network is stopped by the trainer's guard (exit 1), not refused as bad input
+    check_finite("the penultimate features", H, epoch=epoch, checkpoint=checkpoint,
+                 hint=_NONFINITE_HINT)
+    if keep is not None:
+        keep.update(classifier=W, features=H, labels=labels.astype(np.int64))
+    return {"loss": loss / n, "train_acc": correct / n, **metrics_of(W, H, labels, counts)}
+
+
+def save_final(path, arrays: dict) -> Path:
+    """final.npz: classifier (k, d) float32, features (n, d) float32, labels (n,) int64."""
+    buf = io.BytesIO()
+    np.savez(buf, classifier=arrays["classifier"], features=arrays["features"],
+             labels=arrays["labels"])
+    return atomic_write(path, buf.getvalue())
+
+
+class _Threads:
+    """Sets torch's CPU thread count for the duration of a run (None: leave it) and restores it."""
+
+    def __init__(self, threads: int | None):
+        self.threads = threads
+
+    def __enter__(self):
+        self.saved = torch.get_num_threads()
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.saved)
 
 
 class _PrecisionFlags:
@@ -271,9 +231,11 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
           data: LabelledData | None = None) -> DeepNetResult:
     """Train `config`'s network; with `out`, as a resumable run folder (training.runio).
 
-    `progress(epoch, **postfix)` is called after every epoch (e.g. a runio.Progress). `data`
+    `progress(epoch, **postfix)` is called after every epoch (the CLI's progress line). `data`
     replaces the data set read from disk (tests, benchmarks). Without `out` the rows are kept
-    in memory only and no checkpoint is written.
+    in memory only and no checkpoint is written. With `out`, final.npz holds the last measured
+    classifier, features and labels, and a resumed run may go on to a larger `config.epochs`
+    only where every epoch already trained keeps its learning rate (`extend_epochs`).
     """
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -282,6 +244,26 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
             "use --device cpu."
         )
     subset = make_subset(config, data)
+    d = config.feature_dim()
+    if d < subset.counts.k - 1:
+        raise SeliInputError(
+            f"the {config.arch}'s feature dimension d = {d} (from --width {config.width}) is below "
+            f"k - 1 = {subset.counts.k - 1}, and neither SELI nor ETF exists in fewer than k - 1 "
+            f"dimensions (Section 2); pass a --width that gives d >= {subset.counts.k - 1}."
+        )
+    run = None
+    state = None
+    if out is not None and resume:
+        _check_same_subset(Path(out) / SUMMARY_NAME, subset)
+    if out is not None:
+        run = RunDir(out, config, resume=resume, resumable=("checkpoint_every", "threads"),
+                     device=device, extend=config.extend_epochs)
+        state = run.start()  # every check before the model is built or a file written
+    with _Threads(config.threads):
+        return _train(config, subset, device, run, state, out, progress)
+
+
+def _train(config, subset, device, run, state, out, progress) -> DeepNetResult:
     counts = subset.counts
     conv = config.arch != "mlp"
     channels_last = (device.type == "cuda" and conv) if config.channels_last is None \
@@ -295,16 +277,7 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
                                 weight_decay=config.weight_decay)
     shuffle = torch.Generator().manual_seed(config.seed)
 
-    run = None
     rows: list[dict] = []
-    state = None
-    if out is not None and resume:
-        _check_same_subset(Path(out) / SUMMARY_NAME, subset)
-    if out is not None:
-        # `epochs` is not resumable: the milestones are fractions of it, so a changed count
-        # would silently change the learning rate of the epochs already planned
-        run = RunDir(out, config, resume=resume, resumable=("checkpoint_every",), device=device)
-        state = run.start()
     first_epoch, zero_error_epoch, elapsed = 1, None, 0.0
     if state is not None:
         model.load_state_dict(state["model"])
@@ -322,6 +295,7 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
              "seconds": elapsed, "final": None}, indent=2) + "\n")
     schedule = set(range(config.epochs + 1)) if config.metrics_every == "epoch" \
         else set(log_epochs(config.epochs, config.per_decade))
+    last: dict = {}  # the arrays of the latest measurement, for final.npz
 
     def log(row):
         if run is not None:
@@ -340,10 +314,11 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
 
     t_start = time.perf_counter()
     with _PrecisionFlags(config.tf32):
-        if first_epoch == 1:
-            m = measure(model, x, y, counts, eval_batch=config.eval_batch)
+        if state is None:  # a fresh run: the starting point is measured and saved once
+            m = measure(model, x, y, counts, eval_batch=config.eval_batch, keep=last, epoch=0)
             log({"epoch": 0, "lr": config.lr_at(1), "train_loss_sgd": None, **m,
                  "seconds": 0.0})
+            save(0)
         for epoch in range(first_epoch, config.epochs + 1):
             lr = config.lr_at(epoch)
             for g in optimizer.param_groups:
@@ -354,7 +329,8 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
             ckpt = run.checkpoint_path if run is not None else None
             check_finite("training loss", sgd_loss, epoch=epoch, checkpoint=ckpt, hint=_NONFINITE_HINT)
             if epoch in schedule or zero_error_epoch is None:
-                m = measure(model, x, y, counts, eval_batch=config.eval_batch)
+                m = measure(model, x, y, counts, eval_batch=config.eval_batch, keep=last,
+                            epoch=epoch, checkpoint=ckpt)
                 if zero_error_epoch is None and m["train_acc"] == 1.0:
                     zero_error_epoch = epoch
                 log({"epoch": epoch, "lr": lr, "train_loss_sgd": sgd_loss, **m,
@@ -362,16 +338,18 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
             if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
                 save(epoch)
             if progress is not None:
-                progress(epoch, loss=f"{sgd_loss:.3g}",
-                         zero_err=zero_error_epoch if zero_error_epoch is not None else "-")
+                progress(epoch, loss=sgd_loss,
+                         zero_error_epoch=zero_error_epoch if zero_error_epoch is not None else "-")
     result = DeepNetResult(config, counts, rows, zero_error_epoch, subset.record(),
                            elapsed + time.perf_counter() - t_start)
     if run is not None:
+        if last:  # trained (or started) in this call: the final arrays are the last measured
+            save_final(Path(out) / FINAL_NAME, last)
         atomic_write(Path(out) / SUMMARY_NAME, json.dumps(result.summary(), indent=2) + "\n")
     return result
 
 
-def _check_same_subset(summary_path: Path, subset: StepSubset) -> None:
+def _check_same_subset(summary_path: Path, subset: Subset) -> None:
     """--resume must train on the images the run started with (the data files may have changed)."""
     try:
         saved = json.loads(summary_path.read_text())["subset"]["indices_sha256"]
@@ -396,7 +374,6 @@ def load_run(out) -> DeepNetResult:
             "folder of `seli train deepnet`."
         )
     saved = json.loads(cfg_path.read_text())["config"]
-    saved["milestones"] = tuple(saved["milestones"])
     config = DeepNetConfig(**saved)
     rows = MetricsLog(out).rows()
     summary_path = out / SUMMARY_NAME
@@ -408,4 +385,3 @@ def load_run(out) -> DeepNetResult:
     subset = summary.get("subset", {})
     counts = ClassCounts(tuple(subset["class_counts"])) if subset else None
     return DeepNetResult(config, counts, rows, zero, subset, summary.get("seconds", 0.0))
-

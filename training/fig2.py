@@ -39,8 +39,10 @@ def table_csv(table: list[dict]) -> str:
 
 
 def plot_fig2(runs: dict[str, "object"], out, *, title: str | None = None,
-              log_x: bool = False) -> dict[str, Path]:
-    """Write fig2.png, fig2.pdf and fig2.csv into `out` from {R: DeepNetResult}; their paths."""
+              log_x: bool = False, label: str = "R") -> dict[str, Path]:
+    """Write fig2.png, fig2.pdf and fig2.csv into `out` from {R: DeepNetResult}; their paths.
+
+    Lines are named `label`=<key>: "R" for STEP, "ratio" for long-tail profiles."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -52,20 +54,20 @@ def plot_fig2(runs: dict[str, "object"], out, *, title: str | None = None,
     Rs = sorted(runs, key=lambda R: Fraction(str(R)))
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(Rs), 1)))
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True, constrained_layout=True)
-    for ax, (q, label) in zip(axes, PANELS):
+    for ax, (q, panel) in zip(axes, PANELS):
         for colour, R in zip(colours, Rs):
             res = runs[R]
             rows = [r for r in res.rows if r["epoch"] > 0 or not log_x]
             e = np.array([r["epoch"] for r in rows])
             for geo, style in (("seli", "-"), ("etf", "--")):
                 ax.plot(e, [r[f"{geo}_{q}"] for r in rows], style, color=colour, lw=1.6,
-                        label=f"R={R}" if geo == "seli" else None)
+                        label=f"{label}={R}" if geo == "seli" else None)
             if res.zero_error_epoch is not None:
                 ax.axvline(res.zero_error_epoch, color=colour, ls="--", lw=0.9, alpha=0.7)
         if log_x:
             ax.set_xscale("log")
         ax.set_xlabel("epoch")
-        ax.set_title(label)
+        ax.set_title(panel)
         ax.grid(True, alpha=0.25)
     axes[0].set_ylabel("distance to geometry")
     handles, labels = axes[0].get_legend_handles_labels()

@@ -46,8 +46,11 @@ def table_csv(table: list[dict]) -> str:
     return csv_text(table, TABLE_FIELDS)
 
 
-def plot_fig4(rows: list[dict], out, *, title: str | None = None) -> dict[str, Path]:
-    """Write fig4.png, fig4.pdf and fig4.csv into the folder `out`; returns their paths."""
+def plot_fig4(rows: list[dict], out, *, title: str | None = None,
+              label: str = "R") -> dict[str, Path]:
+    """Write fig4.png, fig4.pdf and fig4.csv into the folder `out`; returns their paths.
+
+    Lines are named `label`=<the rows' R column>: "R" for STEP, "ratio" for long-tail profiles."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -58,7 +61,7 @@ def plot_fig4(rows: list[dict], out, *, title: str | None = None) -> dict[str, P
     Rs = sorted({t["R"] for t in table}, key=_num)
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(Rs), 1)))
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True, constrained_layout=True)
-    for ax, (q, label) in zip(axes, PANELS):
+    for ax, (q, panel) in zip(axes, PANELS):
         for colour, R in zip(colours, Rs):
             for geo, style in (("seli", "-"), ("etf", "--")):
                 pts = [t for t in table if t["R"] == R and t["quantity"] == q
@@ -67,12 +70,12 @@ def plot_fig4(rows: list[dict], out, *, title: str | None = None) -> dict[str, P
                     continue
                 e = np.array([t["epoch"] for t in pts])
                 ax.plot(e, [t["mean"] for t in pts], style, color=colour, lw=1.6,
-                        label=f"R={R}" if geo == "seli" else None)
+                        label=f"{label}={R}" if geo == "seli" else None)
                 ax.fill_between(e, [t["min"] for t in pts], [t["max"] for t in pts],
                                 color=colour, alpha=0.12, lw=0)
         ax.set_xscale("log")
         ax.set_xlabel("epoch")
-        ax.set_title(label)
+        ax.set_title(panel)
         ax.grid(True, which="both", alpha=0.25)
     axes[0].set_ylabel("distance to geometry")
     handles, labels = axes[0].get_legend_handles_labels()

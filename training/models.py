@@ -12,7 +12,7 @@ from torch import nn
 
 from seli_exact.errors import SeliInputError
 
-ARCHS = ("mlp", "resnet18", "vgg13")
+from .deepnet_config import ARCHS
 
 
 class FeatureNet(nn.Module):

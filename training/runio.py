@@ -6,37 +6,50 @@ A run lives in one output folder::
     OUT/checkpoint.pt    the latest good checkpoint, replaced atomically every N epochs
     OUT/metrics.csv      one row per logged point (header from the first row's keys)
     OUT/metrics.jsonl    the same rows, one JSON object a line
+    OUT/final.npz        written by each trainer at the end: the final classifier(s), features
+                         and labels in PyTorch's layouts, for `seli measure` (training.ufm,
+                         training.deepnet say which keys)
 
 API
 ---
-``RunDir(out, config, *, resume=False, resumable=(), device=None,
+``RunDir(out, config, *, resume=False, resumable=(), device=None, extend=None,
         checkpoint_name="checkpoint.pt", metrics_name="metrics")``
     ``config`` is a dataclass instance (the typed config of the trainer); ``device`` only
     names the device in config.json's environment.
-    ``start() -> dict | None``: a fresh run refuses a folder that already holds a checkpoint or
-    metrics (SeliInputError: pass ``resume=True`` or another folder), then writes config.json
-    and returns None. With ``resume=True`` it checks that config.json matches ``config``
-    (fields listed in ``resumable``, e.g. ``("threads",)``, may differ), loads the checkpoint,
-    cuts metrics back to the rows written before that checkpoint (so a resumed run never
-    duplicates a row) and returns the saved ``state`` dict with two keys added: ``"epoch"``
-    (the checkpoint's epoch) and ``"rng"`` (for ``restore_rng``); with no checkpoint yet it
-    starts afresh and returns None. An --out that cannot be a folder, and a config.json or
-    checkpoint that cannot be read, are SeliInputError sentences; nothing is written then.
+    ``start() -> dict | None``: every check first, then the writes. A fresh run refuses a folder
+    that already holds a checkpoint or metrics (SeliInputError: pass ``resume=True`` or another
+    folder), then writes config.json and returns None. With ``resume=True``: a folder with no
+    run (no checkpoint, no metrics) is refused; config.json must match ``config`` (fields
+    listed in ``resumable``, e.g. ``("threads",)``, may differ; a changed ``epochs`` is put to
+    ``extend(saved_config, epochs_done)``, which returns None to allow it or the reason it is
+    refused); the checkpoint is loaded and the metrics are rebuilt to the rows logged before it
+    (see below); it returns the saved ``state`` dict with ``"epoch"`` (the checkpoint's epoch)
+    and ``"rng"`` (for ``restore_rng``) added, or None when only metrics were there (the run
+    starts afresh). An --out that cannot be a folder, and a config.json or checkpoint that
+    cannot be read, are SeliInputError sentences; nothing is written then.
+    Metrics on resume: every checkpoint holds a copy of the rows logged before it, so a damaged
+    metrics.jsonl / .csv (a line cut mid-way, a garbage line) is rebuilt from it; a checkpoint
+    without that copy (older runs) is served by whichever file holds each row whole, and a row in
+    neither refuses the resume with every file untouched. Rows logged after the checkpoint stay
+    until the resumed run logs its first row (they are recomputed), so the files never shrink
+    without being refilled.
     ``log(row: dict)``: append one row to metrics.csv and metrics.jsonl (flushed at once; the
-    first row fixes the columns). ``rows() -> list[dict]`` reads them back (JSON floats
+    first row fixes the columns). ``rows() -> list[dict]`` the run's rows (JSON floats
     round-trip exactly).
     ``checkpoint(state: dict, *, epoch: int, generators=()) -> Path``: torch.save of ``state``
     (tensors, state_dicts, numbers) plus the RNG states (Python, NumPy, torch CPU/CUDA, and
-    each torch.Generator in ``generators``), the epoch and the metric-row count, to a temporary
+    each torch.Generator in ``generators``), the epoch, the metric rows, to a temporary
     file then os.replace, so a crash leaves the previous checkpoint whole.
     ``check_finite(name, value, *, epoch)``: the guard below, naming this run's checkpoint.
     Attributes: ``out``, ``config_path``, ``checkpoint_path``, ``metrics`` (a MetricsLog),
     ``last_checkpoint_epoch``.
+``has_run(folder) -> bool``: whether a folder holds a checkpoint or metrics.
 ``restore_rng(state, generators=())``: put back the RNG states saved with a checkpoint
     (pass the dict ``start()`` returned); with it a resumed CPU run is bit-identical to an
     uninterrupted one. ``rng_state(generators=()) -> dict`` captures them.
 ``MetricsLog(folder, name="metrics")``: the CSV + JSONL pair on its own: ``append(row)``,
-    ``rows()``, ``truncate(count)``, ``count``, ``csv_path``, ``jsonl_path``.
+    ``rows()`` (the whole JSONL rows), ``scan()`` (both files line by line, damage marked),
+    ``rewrite(rows)``, ``truncate(count)``, ``count``, ``csv_path``, ``jsonl_path``.
 ``config_dict(config) -> dict``: a dataclass as JSON-able values (Fraction -> "a/b",
     torch.dtype -> "float64", Path -> str, tuples -> lists).
 ``environment(device=None) -> dict``: Python, platform, numpy, torch, seli versions, thread
@@ -47,9 +60,8 @@ API
     is left untouched. Trainers call it before every checkpoint and every logged row.
 ``log_epochs(total, per_decade=20) -> list[int]``: epochs 0..total evenly spaced on a log
     axis, for metrics at log-spaced epochs.
-``Progress(total, *, initial=0, desc="", unit="epoch", enabled=True, file=None)``: a tqdm bar with ETA,
-    for the CLI to build and pass to a trainer as ``progress=``; trainers only call it,
-    ``progress(done, **postfix)``, and never print. ``Progress.close()`` ends the bar.
+Progress: trainers take a ``progress=`` callable and only call it, ``progress(done,
+    **postfix)``; the CLI passes its progress line (seli_cli.progress). Trainers never print.
 
 Library code here writes files and raises; it never prints.
 """
@@ -219,35 +231,6 @@ def check_finite(name: str, value, *, epoch: int, checkpoint: Path | str | None 
 # --------------------------------------------------------------------------- progress
 
 
-class Progress:
-    """A tqdm progress bar with ETA; the CLI builds it and hands it to a trainer.
-
-    Trainers call ``progress(done, **postfix)`` with the number of units done so far.
-    """
-
-    def __init__(self, total: int, *, initial: int = 0, desc: str = "", unit: str = "epoch",
-                 enabled: bool = True, file=None):
-        from tqdm import tqdm
-
-        self._bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not enabled,
-                         file=file if file is not None else sys.stderr, dynamic_ncols=True,
-                         smoothing=0.05)
-
-    def __call__(self, done: int, **postfix) -> None:
-        self._bar.update(done - self._bar.n)
-        if postfix:
-            self._bar.set_postfix(postfix, refresh=False)
-
-    def close(self) -> None:
-        self._bar.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
 # --------------------------------------------------------------------------- metrics
 
 
@@ -255,6 +238,72 @@ def _cell(v):
     if isinstance(v, float):
         return repr(v)  # round-trips bit for bit
     return v
+
+
+def _cells(row: dict, fields: list[str]) -> list[str]:
+    """A row's CSV cells as text, exactly as csv.writer writes them."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([_cell(row[f]) for f in fields])
+    return next(csv.reader([buf.getvalue()]))
+
+
+@dataclasses.dataclass
+class MetricsScan:
+    """What the two metric files hold, line by line, with damage marked (None).
+
+    jsonl[i] is the row of line i of NAME.jsonl, or None when that line is not a JSON object
+    with the log's columns, or is cut (no newline); csv[i] is data row i of NAME.csv as cell
+    text, or None when it is cut or has the wrong number of cells. `fields` are the columns
+    (the CSV header, else the first intact JSON row's keys).
+    """
+
+    fields: list[str] | None
+    jsonl: list[dict | None]
+    csv: list[list[str] | None]
+
+    @property
+    def damaged(self) -> bool:
+        return any(r is None for r in self.jsonl) or any(r is None for r in self.csv)
+
+    def consistent(self, i: int) -> bool:
+        """Row i is whole in both files and they agree."""
+        j = self.jsonl[i] if i < len(self.jsonl) else None
+        c = self.csv[i] if i < len(self.csv) else None
+        return j is not None and c is not None and _cells(j, self.fields) == c
+
+    def recover(self, i: int) -> dict | None:
+        """Row i from whichever file holds it whole; None if neither does or they disagree."""
+        j = self.jsonl[i] if i < len(self.jsonl) else None
+        c = self.csv[i] if i < len(self.csv) else None
+        if j is not None:
+            return j if c is None or _cells(j, self.fields) == c else None
+        if c is None:
+            return None
+        row = self._typed(c)
+        return row if row is not None and _cells(row, self.fields) == c else None
+
+    def _typed(self, cells: list[str]) -> dict | None:
+        """A CSV row with the types the intact JSON rows give each column."""
+        types: dict[str, type] = {}
+        for r in self.jsonl:
+            for f, v in (r or {}).items():
+                if v is not None:
+                    types.setdefault(f, type(v))
+        row = {}
+        for f, text in zip(self.fields, cells):
+            t = types.get(f)
+            if text == "":
+                row[f] = None
+            elif t is None:
+                return None  # no whole JSON row says what this column holds
+            elif t is bool:
+                row[f] = text == "True"
+            else:
+                try:
+                    row[f] = t(text)
+                except ValueError:
+                    return None
+        return row
 
 
 class MetricsLog:
@@ -274,15 +323,44 @@ class MetricsLog:
     def exists(self) -> bool:
         return self.csv_path.exists() or self.jsonl_path.exists()
 
+    def scan(self) -> MetricsScan:
+        """Both files, line by line, damaged lines marked (reads only)."""
+        jl = self.jsonl_path.read_text(errors="replace") if self.jsonl_path.exists() else ""
+        cs = self.csv_path.read_text(errors="replace") if self.csv_path.exists() else ""
+        header = None
+        csv_rows: list[list[str] | None] = []
+        if cs:
+            lines = cs.splitlines(keepends=True)
+            try:
+                header = next(csv.reader([lines[0]]))
+            except (csv.Error, StopIteration):
+                header = None
+            for line in lines[1:]:
+                try:
+                    cells = next(csv.reader([line]))
+                except (csv.Error, StopIteration):
+                    cells = None
+                whole = line.endswith("\n") and cells is not None and header is not None \
+                    and len(cells) == len(header)
+                csv_rows.append(cells if whole else None)
+        parsed: list[dict | None] = []
+        for line in jl.splitlines(keepends=True):
+            row = None
+            if line.endswith("\n"):  # a line cut by a crash has no newline
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    row = None
+            parsed.append(row if isinstance(row, dict) else None)
+        fields = header or next((list(r) for r in parsed if r is not None), None)
+        parsed = [r if r is not None and list(r) == fields else None for r in parsed]
+        return MetricsScan(fields, parsed, csv_rows)
+
     def rows(self) -> list[dict]:
+        """The whole rows of the JSONL file, in order (damaged lines left out)."""
         if not self.jsonl_path.exists():
             return []
-        out = []
-        with open(self.jsonl_path) as fh:
-            for line in fh:
-                if line.endswith("\n"):  # a line cut by a crash has no newline: dropped
-                    out.append(json.loads(line))
-        return out
+        return [r for r in self.scan().jsonl if r is not None]
 
     def append(self, row: dict) -> None:
         row = {k: _jsonable(v) for k, v in row.items()}
@@ -307,9 +385,8 @@ class MetricsLog:
             fh.write(json.dumps(row) + "\n")
         self.count += 1
 
-    def truncate(self, count: int) -> None:
-        """Keep only the first `count` rows (rewritten atomically), dropping any after them."""
-        rows = self.rows()[:count]
+    def rewrite(self, rows: list[dict]) -> None:
+        """Make both files hold exactly `rows` (each replaced atomically; none: both removed)."""
         self.count = len(rows)
         if not rows:
             for p in (self.csv_path, self.jsonl_path):
@@ -326,6 +403,10 @@ class MetricsLog:
         atomic_write(self.csv_path, buf.getvalue())
         atomic_write(self.jsonl_path, "".join(json.dumps(r) + "\n" for r in rows))
 
+    def truncate(self, count: int) -> None:
+        """Keep only the first `count` whole rows (rewritten atomically), dropping any after them."""
+        self.rewrite(self.rows()[:count])
+
 
 # --------------------------------------------------------------------------- the run folder
 
@@ -334,31 +415,34 @@ class RunDir:
     """One run's folder: config.json, atomic checkpoints, metrics that survive --resume."""
 
     def __init__(self, out, config, *, resume: bool = False, resumable: Iterable[str] = (),
-                 device=None, checkpoint_name: str = CHECKPOINT_NAME,
-                 metrics_name: str = METRICS_NAME):
+                 device=None, extend: Callable[[dict, int], str | None] | None = None,
+                 checkpoint_name: str = CHECKPOINT_NAME, metrics_name: str = METRICS_NAME):
+        self._out_text = str(out)
         self.out = Path(out)
         self.config = config
         self.resume = bool(resume)
         self.resumable = tuple(resumable)
+        self.extend = extend
         self.device = device
         self.config_path = self.out / CONFIG_NAME
         self.checkpoint_path = self.out / checkpoint_name
         self.metrics = MetricsLog(self.out, metrics_name)
         self.last_checkpoint_epoch: int | None = None
+        self._rows: list[dict] | None = None  # the run's rows, once started
+        self._pending = False  # the files still hold rows after the checkpoint, to be replaced
 
     # -- start / resume
     def start(self) -> dict | None:
+        """Check everything, then (and only then) write; see the module docstring."""
+        if not self._out_text.strip():
+            raise SeliInputError(
+                "`--out` must name a folder; got empty text. Pass a folder path (use . for the "
+                "current folder)."
+            )
         if self.out.exists() and not self.out.is_dir():
             raise SeliInputError(
                 f"`--out` must be a folder; got the file {self.out}. Pass a folder path."
             )
-        try:  # a clear sentence now rather than a traceback at the first write
-            self.out.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise SeliInputError(
-                f"`--out` {self.out} cannot be created as a folder ({err.strerror}); pass a "
-                "writable folder path."
-            ) from None
         has_run = self.checkpoint_path.exists() or self.metrics.exists()
         if not self.resume:
             if has_run:
@@ -366,19 +450,76 @@ class RunDir:
                     f"`--out` {self.out} already holds a run (checkpoint or metrics); pass "
                     "--resume to continue it or choose an empty folder."
                 )
+            self._make_folder()
             self._write_config()
+            self._rows = []
             return None
+        if not has_run:
+            raise SeliInputError(
+                f"--resume found no run in {self.out} (no {self.checkpoint_path.name} and no "
+                f"metrics); drop --resume to start one there, or point --out at the run's folder."
+            )
+        ckpt = self._load_checkpoint() if self.checkpoint_path.exists() else None
+        done = int(ckpt["epoch"]) if ckpt is not None else 0
         if self.config_path.exists():
-            self._check_config()
-        if not self.checkpoint_path.exists():
-            self.metrics.truncate(0)  # rows without a checkpoint cannot be continued
-            self._write_config()
-            return None
-        ckpt = self._load_checkpoint()
-        self.metrics.truncate(ckpt["metrics_rows"])
-        self.last_checkpoint_epoch = ckpt["epoch"]
+            self._check_config(done)
+        rows, rewrite_now, pending = self._plan_rows(ckpt)
+        # every check has passed: from here on the folder is changed
         self._write_config()
-        return ckpt["state"] | {"rng": ckpt["rng"], "epoch": ckpt["epoch"]}
+        if rewrite_now is not None:
+            self.metrics.rewrite(rewrite_now)
+        self._rows = rows
+        self._pending = pending
+        self.metrics._fields = list(rows[0]) if rows else self.metrics._fields
+        if ckpt is None:
+            return None
+        self.last_checkpoint_epoch = done
+        return ckpt["state"] | {"rng": ckpt["rng"], "epoch": done}
+
+    def _make_folder(self) -> None:
+        try:  # a clear sentence now rather than a traceback at the first write
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise SeliInputError(
+                f"`--out` {self.out} cannot be created as a folder ({err.strerror}); pass a "
+                "writable folder path."
+            ) from None
+
+    def _plan_rows(self, ckpt) -> tuple[list[dict], list[dict] | None, bool]:
+        """(rows the run continues from, rows to write now or None, rows after them pending).
+
+        The checkpoint holds a copy of every row logged before it, so a damaged metrics file is
+        rebuilt from it. A checkpoint written before rows were kept in checkpoints is served by
+        the intact lines of the two files, each row from whichever file holds it whole; when a
+        row is in neither (or the files disagree on it), the run is refused and nothing changes.
+        Rows logged after the checkpoint are recomputed by the resumed run: they stay in the
+        files until the first new row replaces them, so a resume that stops at once loses
+        nothing.
+        """
+        want = int(ckpt["metrics_rows"]) if ckpt is not None else 0
+        scan = self.metrics.scan()
+        if ckpt is not None and isinstance(ckpt.get("rows"), list) and len(ckpt["rows"]) == want:
+            base = [dict(r) for r in ckpt["rows"]]
+        else:
+            base = []
+            for i in range(want):
+                row = scan.recover(i) if scan.fields is not None else None
+                if row is None:
+                    raise SeliInputError(
+                        f"--resume cannot rebuild {self.metrics.jsonl_path.name}: row {i + 1} of "
+                        f"the {want} the checkpoint counts is damaged or missing in both "
+                        f"{self.metrics.jsonl_path.name} and {self.metrics.csv_path.name} (or "
+                        "they disagree), and this checkpoint holds no copy; restore the files "
+                        "from a backup (nothing was changed)."
+                    )
+                base.append(row)
+        lines = max(len(scan.jsonl), len(scan.csv))
+        intact = (not scan.damaged and len(scan.jsonl) == len(scan.csv)
+                  and all(scan.consistent(i) and scan.jsonl[i] == base[i] for i in range(want)))
+        extra = [r for r in scan.jsonl[want:] if r is not None]
+        if intact:
+            return base, None, lines > want
+        return base, base + extra, bool(extra)
 
     def _load_checkpoint(self) -> dict:
         """The checkpoint as `checkpoint()` wrote it; a file that cannot be read is bad input."""
@@ -408,12 +549,12 @@ class RunDir:
     def _write_config(self) -> None:
         atomic_write(self.config_path, json.dumps(self._config_record(), indent=2) + "\n")
 
-    def _check_config(self) -> None:
+    def _check_config(self, done: int) -> None:
         try:
             saved = json.loads(self.config_path.read_text())["config"]
             if not isinstance(saved, dict):
                 raise TypeError("`config` is not an object")
-        except (ValueError, KeyError, TypeError) as err:
+        except (ValueError, KeyError, TypeError, OSError) as err:
             raise SeliInputError(
                 f"--resume cannot compare the configuration: {self.config_path} is not a seli "
                 f"config.json ({type(err).__name__}: {err}); restore it, or start a fresh --out."
@@ -423,6 +564,14 @@ class RunDir:
             k for k in set(saved) | set(now)
             if k not in self.resumable and saved.get(k) != now.get(k)
         )
+        if "epochs" in diff and self.extend is not None:
+            reason = self.extend(saved, done)
+            if reason is not None:
+                raise SeliInputError(
+                    f"--resume cannot change --epochs from {saved.get('epochs')} to "
+                    f"{now.get('epochs')}: {reason}."
+                )
+            diff.remove("epochs")
         if diff:
             shown = ", ".join(f"{k}: saved {saved.get(k)!r}, given {now.get(k)!r}" for k in diff[:4])
             raise SeliInputError(
@@ -431,21 +580,33 @@ class RunDir:
             )
 
     # -- during the run
+    def _settle(self) -> None:
+        """Replace the rows logged after the resumed checkpoint, before the first new write."""
+        if self._pending:
+            self.metrics.rewrite(self._rows)
+            self._pending = False
+
     def log(self, row: dict) -> None:
+        self._settle()
         self.metrics.append(row)
+        if self._rows is not None:
+            self._rows.append({k: _jsonable(v) for k, v in row.items()})
 
     def rows(self) -> list[dict]:
-        return self.metrics.rows()
+        return list(self._rows) if self._rows is not None else self.metrics.rows()
 
     def checkpoint(self, state: dict, *, epoch: int, generators: Iterable = ()) -> Path:
-        """Atomically replace the checkpoint with `state` at `epoch` (+ RNG states, row count)."""
+        """Atomically replace the checkpoint with `state` at `epoch` (+ RNG states, row count,
+        and a copy of every metrics row so far, from which a damaged log is rebuilt)."""
         import torch
 
+        self._settle()
         payload = {
             "state": state,
             "epoch": int(epoch),
             "rng": rng_state(generators),
-            "metrics_rows": self.metrics.count,
+            "metrics_rows": len(self._rows) if self._rows is not None else self.metrics.count,
+            "rows": list(self._rows) if self._rows is not None else self.metrics.rows(),
             "config": config_dict(self.config),
         }
         self.out.mkdir(parents=True, exist_ok=True)
@@ -466,6 +627,14 @@ class RunDir:
 
     def check_finite(self, name: str, value, *, epoch: int, **kw) -> None:
         check_finite(name, value, epoch=epoch, checkpoint=self.checkpoint_path, **kw)
+
+
+def has_run(folder, *, checkpoint_name: str = CHECKPOINT_NAME,
+            metrics_name: str = METRICS_NAME) -> bool:
+    """Whether `folder` holds a run that --resume can continue (a checkpoint or metrics)."""
+    folder = Path(folder)
+    return ((folder / checkpoint_name).exists() or (folder / f"{metrics_name}.csv").exists()
+            or (folder / f"{metrics_name}.jsonl").exists())
 
 
 def log_epochs(total: int, per_decade: int = 20) -> list[int]:

@@ -3,9 +3,8 @@
 W (d x k) classifiers and H (d x n) embeddings, logits W^T H, cross-entropy; the ridge
 variant of (1) adds lam ||W||^2/2 + lam ||H||^2/2 (lam = 0, the default, is Fig 4's setting).
 
-Paper setup (Sec. 5, Fig 4), the defaults of `UFMConfig`: k = 4, (R, 1/2)-STEP with n_min
-chosen so that n = ((R+1)/2) k n_min is about 400, SGD with constant learning rate 0.4, batch
-size 4, no weight decay, 1e5 epochs, several R.
+The settings, their defaults (the paper's Fig 4 setup) and their checks are `UFMConfig`
+(training.ufm_config); the class counts are STEP, an explicit vector or a long-tail profile.
 
 The loss reduction is an explicit choice. "mean" (the default) averages the cross-entropy over
 the batch, as torch.nn.functional.cross_entropy does by default and as the paper's lr 0.4 with
@@ -18,9 +17,11 @@ d = k - 1 or d = k also approach SELI rather than ETF, but from further away (th
 large-norm iterates fix a direction that the log-rate implicit bias corrects only slowly), and
 d = 64 gets closer still at four times the arithmetic. Entries start as N(0, init_scale^2/d).
 
-Many runs (R values x seeds x learning rates) advance together: see `ufm_engines` for the
+Many runs (count groups x seeds x learning rates) advance together: see `ufm_engines` for the
 three engines and `train_ufm` for the loop, its metrics (at log-spaced epochs, from
-`seli_exact.metrics`), checkpoints and resume (through `training.runio`).
+`seli_exact.metrics`), checkpoints and resume (through `training.runio`). A run folder also
+holds final.npz, each run's final classifier, features and labels in PyTorch's layouts (see
+`save_final`), so that `seli measure` can be pointed at them.
 """
 
 from __future__ import annotations
@@ -30,147 +31,29 @@ import itertools
 import math
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from seli_exact.counts import ClassCounts, step, step_near_n
+from seli_exact.counts import ClassCounts
 from seli_exact.errors import SeliInputError
-from seli_exact.metrics import distances, class_means
-from seli_exact.validate import rational, whole
+from seli_exact.metrics import class_means, distances
 
 from . import runio
+from .ufm_config import UFMConfig, ufm_counts  # noqa: F401 - ufm_counts: part of this module's API
 
-DTYPES = ("float64", "float32")
-ENGINES = ("auto", "kernel", "torch", "autograd")
-REDUCTIONS = ("mean", "sum")
-OPTIMIZERS = ("sgd", "gd")
 METRIC_FIELDS = (
     "seli_classifiers", "seli_embeddings", "seli_logits",
     "etf_classifiers", "etf_embeddings", "etf_logits",
 )
-
-
-@dataclass(frozen=True)
-class UFMConfig:
-    """Every setting of a UFM training run; the resolved values go to config.json."""
-
-    k: int = 4                                   # classes
-    R: tuple = (1, 5, 10, 100)                   # imbalance ratios, one group of runs each
-    rho: Fraction = Fraction(1, 2)               # minority fraction of (R, rho)-STEP
-    n_target: int = 400                          # n_min chosen so that n is closest to this
-    n_min: int | None = None                     # or fix n_min for every R (overrides n_target)
-    d: int = 16                                  # feature dimension, >= k-1 (see below)
-    seeds: tuple = (0, 1, 2)                     # one run per seed (init and batch order)
-    lrs: tuple = (0.4,)                          # learning rates; each is a run of its own
-    optimizer: str = "sgd"                       # "sgd" (shuffled mini-batches) or "gd" (full batch)
-    batch_size: int = 4                          # SGD batch size (the last batch may be smaller)
-    reduction: str = "mean"                      # CE over a batch: "mean" (PyTorch) or "sum" (Eqn (1))
-    lam: float = 0.0                             # ridge of (1), as weight decay on W and H
-    init_scale: float = 1.0                      # W, H entries ~ N(0, init_scale^2 / d)
-    epochs: int = 100_000                        # passes over the n examples
-    log_per_decade: int = 20                     # metric rows per decade of epochs
-    checkpoint_every: int = 1000                 # epochs between checkpoints (with an output folder)
-    dtype: str = "float64"                       # "float64" or "float32"; no TF32 or autocast
-    device: str = "cpu"                          # "cpu" or "cuda"
-    engine: str = "auto"                         # "auto": kernel on cpu (torch without a compiler)
-    threads: int = 0                             # kernel threads; 0: torch.get_num_threads()
-    cuda_graphs: bool = False                    # torch engine on cuda: replay each epoch as a CUDA graph
-
-    def __post_init__(self):
-        s = object.__setattr__
-        s(self, "k", whole("k", self.k, minimum=2, fix="The model needs at least two classes."))
-        Rs = tuple(rational("R", r, fix="R is an imbalance ratio, e.g. 10.") for r in self.R)
-        if not Rs:
-            raise SeliInputError("`R` must list at least one imbalance ratio; got none. Try 1,10,100.")
-        if len(set(Rs)) != len(Rs):  # a repeated R would be counted as extra seeds in Fig 4
-            raise SeliInputError(
-                f"`R` lists a ratio twice; got {[str(r) for r in Rs]}. List each ratio once."
-            )
-        s(self, "R", tuple(int(r) if r.denominator == 1 else r for r in Rs))
-        s(self, "rho", rational("rho", self.rho, fix="rho is the minority fraction, e.g. 1/2."))
-        s(self, "n_target", whole("n_target", self.n_target, minimum=2, fix="Try 400."))
-        if self.n_min is not None:
-            s(self, "n_min", whole("n_min", self.n_min, minimum=1, fix="Try 5."))
-        d = whole("d", self.d, minimum=1, fix="Try 16.")
-        if d < self.k - 1:
-            raise SeliInputError(
-                f"`d` must be at least k-1 = {self.k - 1} (Section 2 assumes d >= k-1); got "
-                f"d={d}. Pass --d {self.k - 1} or more."
-            )
-        s(self, "d", d)
-        seeds = tuple(whole("seed", x, minimum=0, fix="Seeds are whole numbers >= 0.") for x in self.seeds)
-        if not seeds or len(set(seeds)) != len(seeds):
-            raise SeliInputError(
-                f"`seeds` must be distinct whole numbers, at least one; got {list(self.seeds)}. "
-                "Try 0,1,2."
-            )
-        s(self, "seeds", seeds)
-        lrs = tuple(float(x) for x in self.lrs)
-        if not lrs or any(not (math.isfinite(x) and x > 0) for x in lrs):
-            raise SeliInputError(
-                f"every learning rate must be a positive number; got {list(self.lrs)}. Try 0.4."
-            )
-        if len(set(lrs)) != len(lrs):
-            raise SeliInputError(
-                f"`lr` lists a learning rate twice; got {list(lrs)}. List each rate once."
-            )
-        s(self, "lrs", lrs)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("reduction", self.reduction, REDUCTIONS)
-        _choice("dtype", self.dtype, DTYPES)
-        _choice("engine", self.engine, ENGINES)
-        _choice("device", self.device, ("cpu", "cuda"))
-        s(self, "batch_size", whole("batch_size", self.batch_size, minimum=1, fix="Try 4."))
-        if not (math.isfinite(float(self.lam)) and float(self.lam) >= 0):
-            raise SeliInputError(f"`lam` must be a number >= 0; got {self.lam}. Use 0 for Fig 4.")
-        s(self, "lam", float(self.lam))
-        if not (math.isfinite(float(self.init_scale)) and float(self.init_scale) > 0):
-            raise SeliInputError(f"`init_scale` must be positive; got {self.init_scale}. Try 1.")
-        s(self, "init_scale", float(self.init_scale))
-        s(self, "epochs", whole("epochs", self.epochs, minimum=0, fix="Try 100000."))
-        s(self, "log_per_decade", whole("log_per_decade", self.log_per_decade, minimum=1, fix="Try 20."))
-        s(self, "checkpoint_every",
-          whole("checkpoint_every", self.checkpoint_every, minimum=1, fix="Try 1000."))
-        s(self, "threads", whole("threads", self.threads, minimum=0, fix="0 means all of torch's threads."))
-        for R in self.R:  # Definition 1's conditions (R >= 1, rho k whole, R n_min whole)
-            ufm_counts(self.k, R, self.rho, self.n_target, self.n_min)
-        if not isinstance(self.cuda_graphs, bool):
-            raise SeliInputError(f"`cuda_graphs` must be True or False; got {self.cuda_graphs!r}.")
-        if self.cuda_graphs and (self.device != "cuda" or self.engine not in ("auto", "torch")):
-            raise SeliInputError(
-                f"`cuda_graphs` replays the torch engine's steps on a GPU; got "
-                f"device={self.device}, engine={self.engine}. Add --device cuda (engine auto or "
-                "torch), or drop --cuda-graphs."
-            )
-        if self.device == "cuda" and self.engine == "kernel":
-            raise SeliInputError(
-                "`engine` kernel runs on the CPU only; got device=cuda. Use --engine torch or auto."
-            )
-
-
-def _choice(name: str, value, options) -> None:
-    if value not in options:
-        raise SeliInputError(
-            f"`{name}` must be one of {', '.join(options)}; got {value!r}. Pick one of those."
-        )
-
-
-def ufm_counts(k: int, R, rho, n_target: int, n_min: int | None = None) -> ClassCounts:
-    """(R, rho)-STEP counts with n_min chosen so n = ((1-rho) k R + rho k) n_min is nearest n_target.
-
-    >>> [ufm_counts(4, R, "1/2", 400).counts for R in (1, 10, 100)]
-    [(100, 100, 100, 100), (180, 180, 18, 18), (200, 200, 2, 2)]
-    """
-    if n_min is None:
-        return step_near_n(k, R, rho, n_target)
-    return step(k, R, rho, n_min)
+FINAL_NAME = "final.npz"
 
 
 @dataclass(frozen=True)
 class Run:
-    """One training run of a batch: its index, imbalance, seed, learning rate and counts."""
+    """One training run of a batch: its index, group label (the imbalance ratio R, see
+    UFMConfig), seed, learning rate and counts."""
 
     index: int
     R: object
@@ -184,10 +67,9 @@ class Run:
 
 
 def make_runs(cfg: UFMConfig) -> list[Run]:
-    """R values x seeds x learning rates, in that nesting order."""
+    """Count groups (R values or profile vectors) x seeds x learning rates, in that nesting order."""
     out = []
-    for R, seed, lr in itertools.product(cfg.R, cfg.seeds, cfg.lrs):
-        c = ufm_counts(cfg.k, R, cfg.rho, cfg.n_target, cfg.n_min)
+    for (R, c), seed, lr in itertools.product(cfg.groups(), cfg.seeds, cfg.lrs):
         out.append(Run(len(out), R, seed, lr, c))
     return out
 
@@ -339,34 +221,65 @@ class UFMResult:
         return self.Ht[r, :self.runs[r].counts.n].T.double().cpu().numpy()
 
 
+def final_arrays(Wt, Ht, runs: list[Run]) -> dict[str, np.ndarray]:
+    """Each run's final arrays in PyTorch's layouts, as final.npz holds them:
+    classifier_<run> (k, d) (nn.Linear.weight), features_<run> (n, d), labels_<run> (n,) int64.
+    Floats keep the training dtype, so a measurement of the file sees the trained values."""
+    out = {}
+    for i, r in enumerate(runs):
+        out[f"classifier_{i}"] = Wt[i].detach().cpu().numpy().copy()
+        out[f"features_{i}"] = Ht[i, :r.counts.n].detach().cpu().numpy().copy()
+        out[f"labels_{i}"] = r.counts.labels().astype(np.int64)
+    return out
+
+
+def save_final(path, Wt, Ht, runs: list[Run]) -> Path:
+    """Write final.npz (see final_arrays) atomically."""
+    import io
+
+    from seli_exact.atomic import atomic_write
+
+    buf = io.BytesIO()
+    np.savez(buf, **final_arrays(Wt, Ht, runs))
+    return atomic_write(path, buf.getvalue())
+
+
 def train_ufm(cfg: UFMConfig, out=None, *, resume: bool = False,
               progress: Callable[..., None] | None = None, stop_after: int | None = None) -> UFMResult:
     """Train every run of `cfg` for cfg.epochs epochs, logging metrics at log-spaced epochs.
 
     With `out` (a folder) the run is managed by `runio.RunDir`: config.json, metrics.csv /
-    .jsonl, a checkpoint every cfg.checkpoint_every epochs, and `resume=True` continues from
-    the last checkpoint bit-identically on the CPU. `progress(epoch_done, **info)` is called
-    as epochs complete (the CLI passes a `runio.Progress`). `stop_after` ends the call after
-    that many epochs of this call (an interruption, for tests), without finishing.
+    .jsonl, a checkpoint every cfg.checkpoint_every epochs, final.npz at the end, and
+    `resume=True` continues from the last checkpoint bit-identically on the CPU; a larger
+    cfg.epochs extends a finished run (the learning rate is constant). `progress(epoch_done,
+    **info)` is called as epochs complete (the CLI passes its progress line). `stop_after` ends
+    the call after that many epochs of this call (an interruption, for tests), without finishing.
     A NaN or inf raises `runio.NonFiniteError` and leaves the last good checkpoint in place.
     """
+    runs = make_runs(cfg)
+    engine = make_engine(cfg, runs, max(r.counts.n for r in runs) + 1)  # may refuse the engine
+    try:
+        return _train(cfg, runs, engine, out, resume, progress, stop_after)
+    finally:
+        engine.close()
+
+
+def _train(cfg, runs, engine, out, resume, progress, stop_after) -> UFMResult:
     import torch
 
-    runs = make_runs(cfg)
-    Wt, Ht = init_state(cfg, runs)
-    engine = make_engine(cfg, runs, Ht.shape[1])
     # threads only split runs between CPU threads; results do not depend on them
-    rd = (runio.RunDir(out, cfg, device=cfg.device, resume=resume, resumable=("threads",))
+    rd = (runio.RunDir(out, cfg, device=cfg.device, resume=resume, resumable=("threads",),
+                       extend=cfg.extend_epochs)
           if out is not None else None)
+    state = rd.start() if rd is not None else None  # every check before anything is written
+    Wt, Ht = init_state(cfg, runs)
     rows: list[dict] = []
     e = 0
-    if rd is not None:
-        state = rd.start()
-        if state is not None:
-            Wt = state["Wt"].to(device=cfg.device, dtype=Wt.dtype).contiguous()
-            Ht = state["Ht"].to(device=cfg.device, dtype=Ht.dtype).contiguous()
-            e = int(state["epoch"])
-            rows = rd.rows()
+    if state is not None:
+        Wt = state["Wt"].to(device=cfg.device, dtype=Wt.dtype).contiguous()
+        Ht = state["Ht"].to(device=cfg.device, dtype=Ht.dtype).contiguous()
+        e = int(state["epoch"])
+        rows = rd.rows()
     log_at = runio.log_epochs(cfg.epochs, cfg.log_per_decade)
     ckpt = rd.checkpoint_path if rd is not None else None
 
@@ -387,7 +300,7 @@ def train_ufm(cfg: UFMConfig, out=None, *, resume: bool = False,
 
     t0 = time.perf_counter()
     start = e
-    if e == 0:
+    if state is None:  # a fresh run: the starting point is measured and saved once
         record(0)
         save(0)
     chunk = max(1, min(cfg.checkpoint_every, 1000))
@@ -416,7 +329,8 @@ def train_ufm(cfg: UFMConfig, out=None, *, resume: bool = False,
             progress(e, **info)
         if stop_after is not None and e - start >= stop_after:
             break
-    engine.close()
+    if rd is not None and e == cfg.epochs and (e > start or not (rd.out / FINAL_NAME).exists()):
+        save_final(rd.out / FINAL_NAME, Wt, Ht, runs)
     return UFMResult(cfg, runs, rows, Wt, Ht, engine.name, time.perf_counter() - t0, e)
 
 

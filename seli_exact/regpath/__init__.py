@@ -1,8 +1,9 @@
 """Section 4: the regularization path of (7), its certificates, and the models beside it.
 
 Public names:
-  reduction   one_hot, class_sel, centred_basis, reduced_objective, full_objective, certify
-  solver      RegPathPoint, solve_regpath_point, solve_regpath, solve_reduced, kkt_residual
+  reduction   one_hot, class_sel, reduced_objective, full_objective, certify
+  solver      RegPathPoint, solve_regpath_point, solve_regpath, solve_reduced, certified_point,
+              kkt_residual, GAP_TARGET (the certified relative gap every point is held to)
   reference   reference_solution (mpmath-polished, in seli_exact.regpath.reference)
   path        PathMetrics, path_metrics, min_margin, direction_error, minority_cosine
   ufm_gd      GDResult, gd_ufm, ufm_objective_and_grad      (gradient descent on (1))
@@ -16,20 +17,28 @@ from .lambdas import parse_lambdas
 from .linear import ce_gradient, linear_scale, linear_solution, linear_stationarity
 from .path import PathMetrics, direction_error, min_margin, minority_cosine, path_metrics
 from .reduction import (
-    centred_basis,
     certify,
     class_sel,
     full_objective,
     one_hot,
     reduced_objective,
 )
-from .solver import RegPathPoint, kkt_residual, solve_reduced, solve_regpath, solve_regpath_point
+from .solver import (
+    GAP_TARGET,
+    RegPathPoint,
+    certified_point,
+    kkt_residual,
+    solve_reduced,
+    solve_regpath,
+    solve_regpath_point,
+)
 from .ufm_gd import GDResult, gd_ufm, ufm_objective_and_grad
 
 __all__ = [
     "parse_lambdas", "ce_gradient", "linear_scale", "linear_solution", "linear_stationarity",
     "PathMetrics", "direction_error", "min_margin", "minority_cosine", "path_metrics",
-    "centred_basis", "certify", "class_sel", "full_objective", "one_hot", "reduced_objective",
-    "RegPathPoint", "kkt_residual", "solve_reduced", "solve_regpath", "solve_regpath_point",
+    "certify", "class_sel", "full_objective", "one_hot", "reduced_objective",
+    "GAP_TARGET", "RegPathPoint", "certified_point", "kkt_residual", "solve_reduced",
+    "solve_regpath", "solve_regpath_point",
     "GDResult", "gd_ufm", "ufm_objective_and_grad",
 ]

@@ -21,6 +21,7 @@ from scipy.optimize import brentq
 
 from ..counts import ClassCounts
 from ..sel import sel_matrix
+from ..simplex import softmax_ce
 
 
 def linear_scale(k: int, lam: float) -> float:
@@ -33,15 +34,13 @@ def linear_scale(k: int, lam: float) -> float:
 
 
 def ce_gradient(Z, counts: ClassCounts) -> np.ndarray:
-    """grad L(Z) = softmax(Z) - Y, shape (k, n); the label entry is formed as -sum of the others,
-    so it keeps its relative accuracy when the softmax is nearly one-hot (small lam)."""
-    Z = np.asarray(Z, dtype=float)
-    E = np.exp(Z - Z.max(axis=0)[None, :])
-    S = E / E.sum(axis=0)[None, :]
-    y, cols = counts.labels(), np.arange(Z.shape[1])
+    """grad L(Z) = softmax(Z) - Y, shape (k, n); the label entry is -q (seli_exact.simplex
+    .softmax_ce's off-label mass), so it keeps its relative accuracy when the softmax is nearly
+    one-hot (small lam)."""
+    y = counts.labels()
+    _, S, q = softmax_ce(Z, y)
     G = S.copy()
-    G[y, cols] = 0.0
-    G[y, cols] = -G.sum(axis=0)
+    G[y, np.arange(G.shape[1])] = -q
     return G
 
 

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arithmetic import arithmetic
 from ..metrics import Distances, distances
+from ..precision import default_rtol
 from .reduction import class_sel
 from .solver import RegPathPoint
 
@@ -89,13 +91,21 @@ def direction_error(M, counts) -> float:
 
 
 def minority_cosine(G_W, counts) -> float | None:
-    """max over pairs of minority classes of cos(w_c, w_c') from G_W; None with < 2 minorities."""
+    """max over pairs of minority classes of cos(w_c, w_c') from G_W; None with < 2 minorities.
+
+    NaN when a minority classifier is 0 (at large lam, minority logits can vanish: Z's rank
+    drops, see solver.py): its norm at or below 2^-43 of the largest (rounding of a zero, with a
+    margin of 2^9) leaves the angle undefined.
+    """
     if counts.is_balanced:
         return None
     mnr = counts.groups()["minority"]
     if len(mnr) < 2:
         return None
-    norms = np.sqrt(np.diagonal(G_W))
+    norms = np.sqrt(np.maximum(np.diagonal(G_W), 0.0))
+    floor = default_rtol(arithmetic("float64")) * norms.max()
+    if not all(norms[c] > floor for c in mnr):
+        return float("nan")
     return float(max(G_W[a, b] / (norms[a] * norms[b]) for a in mnr for b in mnr if a < b))
 
 

@@ -9,7 +9,8 @@ diag(n_1, ..., n_k), P = I - 11^T/k. Claim: min (7) equals
     min over M in R^{k x k} of  F(M) = sum_c n_c CE(m_c; c) + lam ||M D^{1/2}||_*,     (R)
 
 and if M solves (R) then Z = M Y solves (7) (column i of Z is m_{y_i}). Moreover (R) has a
-minimizer with 1^T M = 0, so M = Q X with Q (k, k-1) an orthonormal basis of 1^perp.
+minimizer with 1^T M = 0, so M = Q X with Q (k, k-1) an orthonormal basis of 1^perp
+(seli_exact.simplex.helmert).
 
 Proof.
 (a) Embedding. For Z = M Y: L(Z) = sum_c n_c CE(m_c; c), and Z Z^T = M Y Y^T M^T = M D M^T =
@@ -55,10 +56,12 @@ True
 
 from __future__ import annotations
 
-import mpmath
 import numpy as np
 
+from ..arithmetic import arithmetic
 from ..counts import ClassCounts
+from ..simplex import simplex_gram, softmax_ce
+from ..validate import whole
 
 
 def one_hot(counts: ClassCounts) -> np.ndarray:
@@ -69,53 +72,39 @@ def one_hot(counts: ClassCounts) -> np.ndarray:
 
 
 def class_sel(k: int) -> np.ndarray:
-    """The reduced SEL matrix P = I - 11^T/k: column c is the SEL column of class c (Zhat = P Y)."""
-    return np.eye(k) - 1.0 / k
+    """The reduced SEL matrix P = I - 11^T/k (k, k): column c is the SEL column of class c."""
+    return simplex_gram(k)
 
 
-def centred_basis(k: int) -> np.ndarray:
-    """Q, shape (k, k-1): an orthonormal basis of 1^perp (Helmert contrasts)."""
-    Q = np.zeros((k, k - 1))
-    for l in range(k - 1):
-        Q[: l + 1, l] = 1.0
-        Q[l + 1, l] = -(l + 1.0)
-        Q[:, l] /= np.sqrt((l + 1.0) * (l + 2.0))
-    return Q
+def class_ce(M: np.ndarray):
+    """softmax_ce on the k x k reduction, column c labelled c: (CE(m_c; c) (k,), S (k, k),
+    q (k,))."""
+    M = np.asarray(M, dtype=float)
+    return softmax_ce(M, np.arange(M.shape[0]))
 
 
-def ce_columns(M: np.ndarray):
-    """Per class c: CE(m_c; c), softmax s_c and q_c = 1 - s_c[c] = sum_{j != c} s_c[j], accurately.
-
-    Returns (ce (k,), S (k, k) with column c = softmax(m_c), q (k,)). Margins u_j = m_jc - m_cc
-    are formed first, so CE = log1p(sum_{j != c} e^{u_j}) keeps its relative accuracy when tiny.
-    """
-    k = M.shape[0]
-    U = M - np.diagonal(M)[None, :]  # (k, k): U[j, c] = m_jc - m_cc, U[c, c] = 0
-    top = np.max(U, axis=0)  # >= 0
-    E = np.exp(U - top[None, :])  # (k, k)
-    off = np.where(np.eye(k, dtype=bool), 0.0, E).sum(axis=0)  # sum_{j != c}, no cancellation
-    total = off + np.diagonal(E)
-    ce = np.where(top == 0.0, np.log1p(off), top + np.log(total))
-    S = E / total[None, :]
-    q = off / total
-    return ce, S, q
+def class_gradient(M: np.ndarray):
+    """(ce (k,), G (k, k)): G = softmax(M) - I column by column, the label entry formed as -q
+    (no cancellation when the softmax is nearly one-hot)."""
+    ce, S, q = class_ce(M)
+    k = S.shape[0]
+    G = S.copy()
+    G[np.arange(k), np.arange(k)] = -q
+    return ce, G
 
 
 def reduced_objective(M: np.ndarray, counts: ClassCounts, lam: float) -> float:
     """F(M) = sum_c n_c CE(m_c; c) + lam ||M D^{1/2}||_*, the reduced (7)."""
     n = np.asarray(counts.counts, dtype=float)
-    ce, _, _ = ce_columns(np.asarray(M, dtype=float))
-    B = M * np.sqrt(n)[None, :]
+    ce, _, _ = class_ce(M)
+    B = np.asarray(M, dtype=float) * np.sqrt(n)[None, :]
     return float(n @ ce + lam * np.linalg.svd(B, compute_uv=False).sum())
 
 
 def full_objective(Z: np.ndarray, counts: ClassCounts, lam: float) -> float:
     """P(Z) = L(Z) + lam ||Z||_* on the full k x n matrix (for checking the reduction)."""
     Z = np.asarray(Z, dtype=float)
-    y = counts.labels()
-    top = Z.max(axis=0)
-    lse = top + np.log(np.exp(Z - top[None, :]).sum(axis=0))
-    loss = float((lse - Z[y, np.arange(Z.shape[1])]).sum())
+    loss = float(softmax_ce(Z, counts.labels())[0].sum())
     return loss + lam * float(np.linalg.svd(Z, compute_uv=False).sum())
 
 
@@ -134,27 +123,37 @@ def dual_value(G_scaled: np.ndarray, counts: ClassCounts) -> float:
     return float(np.asarray(counts.counts, dtype=float) @ ent)
 
 
-def certify(M: np.ndarray, counts: ClassCounts, lam, dps: int = 40) -> dict:
-    """Primal F(M), dual value at the scaled gradient point, and the gap, in mpmath at `dps` digits.
+def class_gradient_mp(ar, M):
+    """(ce, G) of class_gradient in the mpmath arithmetic `ar`, for an mpmath matrix M (k, k).
 
-    M (a float64 array, or an mpmath matrix) is taken exactly as given; every quantity after it is computed with
-    `dps` digits, so gap = F(M) - Dual >= F(M) - min (7) up to ~10^-dps relative error.
+    seli_exact.simplex.softmax_ce in that arithmetic: as in float64, CE = log1p(sum_{j != c}
+    e^{u_j}) when the label logit is the largest and G[c, c] = -q is formed from the off-label
+    mass, so a loss below 10^-digits (tiny lam) keeps its relative accuracy instead of rounding
+    1 + tiny to 1.
     """
-    ctx = mpmath.MPContext()
-    ctx.dps = dps
+    k = M.rows
+    ce, S, q = softmax_ce(np.array(M.tolist(), dtype=object), np.arange(k), ar)
+    G = S.copy()  # (k, k): column c = softmax(m_c) - e_c, its label entry formed as -q
+    G[np.arange(k), np.arange(k)] = -q
+    return list(ce), ar.ctx.matrix(G.tolist())
+
+
+def certify(M: np.ndarray, counts: ClassCounts, lam, digits: int = 40) -> dict:
+    """Primal F(M), dual value at the scaled gradient point, and the gap, at `digits` digits.
+
+    M (a float64 array, or an mpmath matrix) is taken exactly as given; every quantity after it
+    is computed in mpmath (`digits` digits and the arithmetic's guard digits), so gap = F(M) -
+    Dual >= F(M) - min (7) up to ~10^-digits relative error.
+    """
+    digits = whole("digits", digits, minimum=20, maximum=1000,
+                   fix="A gap of 1e-13 relative needs 20 digits or more; try digits=40.")
+    ar = arithmetic("mpmath", digits)
+    ctx = ar.ctx  # shared and never mutated
     k = counts.k
     n = [ctx.mpf(int(v)) for v in counts.counts]
     lam_mp = ctx.mpf(lam)
     Mm = ctx.matrix([[ctx.mpf(M[i, j]) for j in range(k)] for i in range(k)])  # float or mpf
-    ce, g = [], ctx.matrix(k, k)
-    for c in range(k):
-        u = [Mm[j, c] - Mm[c, c] for j in range(k)]
-        top = max(u)
-        e = [ctx.exp(v - top) for v in u]
-        tot = ctx.fsum(e)
-        ce.append(top + ctx.log(tot))
-        for j in range(k):
-            g[j, c] = e[j] / tot - (1 if j == c else 0)
+    ce, g = class_gradient_mp(ar, Mm)
     root = [ctx.sqrt(v) for v in n]
     B = ctx.matrix(k, k)
     GB = ctx.matrix(k, k)
@@ -169,9 +168,13 @@ def certify(M: np.ndarray, counts: ClassCounts, lam, dps: int = 40) -> dict:
     dual = ctx.mpf(0)
     for c in range(k):
         for j in range(k):
-            p = t * g[j, c] + (1 if j == c else 0)
+            if j == c:  # p = 1 - t q_c, its logarithm without forming 1 - tiny
+                p, logp = 1 + t * g[c, c], ctx.log1p(t * g[c, c])
+            else:
+                p = t * g[j, c]
+                logp = ctx.log(p) if p > 0 else 0
             if p > 0:
-                dual -= n[c] * p * ctx.log(p)
+                dual -= n[c] * p * logp
     gap = primal - dual
     return {
         "objective": float(primal),
@@ -179,5 +182,5 @@ def certify(M: np.ndarray, counts: ClassCounts, lam, dps: int = 40) -> dict:
         "duality_gap": float(gap),
         "relative_gap": float(gap / abs(primal)) if primal != 0 else float(gap),
         "dual_scaling": float(t),
-        "dps": dps,
+        "digits": digits,
     }

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..counts import ClassCounts
+from ..simplex import softmax_ce
 from ..validate import whole
 from .reduction import one_hot
 
@@ -34,15 +35,11 @@ class GDResult:
 
 
 def ufm_objective_and_grad(W, H, Y, lam: float):
-    """Value of (1) and its gradient (grad_W, grad_H)."""
+    """Value of (1) and its gradient (grad_W, grad_H); Y (k, n) is one-hot."""
     Z = W.T @ H  # (k, n)
-    top = Z.max(axis=0)
-    E = np.exp(Z - top[None, :])
-    tot = E.sum(axis=0)
-    S = E / tot[None, :]
-    loss = float((top + np.log(tot) - (Z * Y).sum(axis=0)).sum())
+    ce, S, _ = softmax_ce(Z, np.argmax(Y, axis=0))
     G = S - Y
-    value = loss + lam * (float((W * W).sum()) + float((H * H).sum())) / 2
+    value = float(ce.sum()) + lam * (float((W * W).sum()) + float((H * H).sum())) / 2
     return value, H @ G.T + lam * W, W @ G + lam * H
 
 

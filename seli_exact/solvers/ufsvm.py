@@ -50,8 +50,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..counts import ClassCounts
+from ..arithmetic import arithmetic
 from ..errors import SeliInputError
+from ..precision import default_rtol
 from ..validate import whole
+
+# The smallest stopping tolerance taken: the float64 tolerance of seli_exact.precision (2^-43).
+TOL_MIN = default_rtol(arithmetic("float64"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,6 +132,13 @@ def solve_ufsvm(
         )
     if not (isinstance(tol, float) and 0 < tol < 1):
         raise SeliInputError(f"`tol` must be a float in (0, 1); got tol={tol!r}. Try tol=1e-11.")
+    if tol < TOL_MIN:
+        # the gap and the residuals are float64 differences of O(||Zhat||_*) numbers: below
+        # ~2^-43 relative they are rounding noise, and the stopping test would be a coin toss
+        raise SeliInputError(
+            f"`tol` must be at least {TOL_MIN:.1e} (float64 cannot resolve a smaller relative "
+            f"gap); got tol={tol!r}. Try tol=1e-11."
+        )
     max_iter = whole("max_iter", max_iter, minimum=1, fix="Try max_iter=200000.")
     if not rho > 0:
         raise SeliInputError(

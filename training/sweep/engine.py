@@ -9,6 +9,12 @@ nodes must see the output folder (a shared file system) and have this project in
 
 The driver keeps no state of its own: finished cells are found by their completion markers,
 so a driver that dies loses nothing finished, and running the sweep again resumes the rest.
+
+An address is tried before Ray is asked to join it: a plain TCP connection, then (for a
+HOST:PORT cluster address) one GetClusterId call to its GCS through Ray's own gRPC stubs, each
+held to PROBE_TIMEOUT_S; Ray's own attempt is held to JOIN_WAIT_S of retries with its log lines
+kept off the terminal. So an address without a Ray cluster behind it is one sentence within
+seconds. (A ray:// client address gets the TCP test only; Ray's client gives up after 30 s.)
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
+import sys
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +37,12 @@ from .cell import ATTEMPTS_NAME, CellCrashed, cell_dir, finished, run_cell
 from .grid import Grid
 
 SWEEP_NAME = "sweep.json"
+PROBE_TIMEOUT_S = 3.0
+# Seconds Ray retries reaching the cluster's GCS when joining (its default is about 20; Ray
+# reads RAY_gcs_server_port_wait_time_s as that budget, and a value the user set wins).
+JOIN_WAIT_S = 5
+ADDRESS_FIX = ("start Ray there (`ray start --head`), check the address, or drop --address to "
+               "run on this machine.")
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,103 @@ class SweepReport:
         return [o for o in self.outcomes if o.status == "failed"]
 
 
+def parse_address(address: str) -> tuple[str, int] | None:
+    """(host, port) of HOST:PORT or ray://HOST:PORT; None for "auto" (Ray finds a cluster
+    started on this machine). Anything else is refused with one sentence.
+
+    >>> parse_address("ray://head.example:10001"), parse_address("[::1]:6379"), parse_address("auto")
+    (('head.example', 10001), ('::1', 6379), None)
+    """
+    text = str(address).strip()
+    if text == "auto":
+        return None
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    host, colon, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if scheme not in ("", "ray") or not colon or not host or not port.isdigit() \
+            or not 0 < int(port) < 65536 or "/" in host:
+        raise SeliInputError(f"`--address` must be auto, HOST:PORT or ray://HOST:PORT; got "
+                             f"{text[:80]!r}. Try --address auto on a node of the cluster.")
+    return host, int(port)
+
+
+def probe_address(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Refuse, within a few times `timeout` seconds, an address where nothing accepts
+    connections or where no Ray GCS answers (see the module docstring)."""
+    where = parse_address(address)
+    if where is None:
+        return
+    host, port = where
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except socket.gaierror:
+        raise SeliInputError(f"`--address` {address} names a host that cannot be resolved; "
+                             + ADDRESS_FIX) from None
+    except (OSError, TimeoutError) as err:
+        why = "timed out" if isinstance(err, TimeoutError) else (err.strerror or "refused")
+        raise SeliInputError(f"`--address` {address} cannot be reached ({why.lower()}); "
+                             + ADDRESS_FIX) from None
+    _probe_gcs(address, timeout)
+
+
+def _probe_gcs(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Ask the GCS at a HOST:PORT address for its cluster id, as Ray's join does first; refuse
+    an address that does not answer as a GCS. A server that answers but wants credentials is
+    left for Ray to join."""
+    where = parse_address(address)
+    if where is None or str(address).strip().startswith("ray://"):
+        return
+    import grpc
+    from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
+
+    host, port = where
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    with _quiet_native_stderr(), grpc.insecure_channel(target) as channel:
+        stub = gcs_service_pb2_grpc.NodeInfoGcsServiceStub(channel)
+        try:
+            stub.GetClusterId(gcs_service_pb2.GetClusterIdRequest(), timeout=timeout)
+        except grpc.RpcError as err:
+            code = err.code() if callable(getattr(err, "code", None)) else None
+            if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+                return
+            why = code.name.lower().replace("_", " ") if code is not None else "no answer"
+            raise SeliInputError(f"`--address` {address} does not answer as a Ray cluster "
+                                 f"({why}); " + ADDRESS_FIX) from None
+
+
+@contextmanager
+def _join_budget():
+    key = "RAY_gcs_server_port_wait_time_s"
+    if key in os.environ:
+        yield
+        return
+    os.environ[key] = str(JOIN_WAIT_S)
+    try:
+        yield
+    finally:
+        os.environ.pop(key, None)
+
+
+@contextmanager
+def _quiet_native_stderr():
+    """Ray's C++ core writes each failed retry straight to file descriptor 2; send those lines
+    to a scratch file while joining (the error that follows says what went wrong)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as scratch:
+            os.dup2(scratch.fileno(), 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
 @contextmanager
 def engine(address: str | None = None, cpus: int | None = None):
     """A connected Ray: the caller's if Ray is already initialised, else a local one or `address`."""
@@ -66,7 +178,14 @@ def engine(address: str | None = None, cpus: int | None = None):
         return
     quiet = {"logging_level": logging.WARNING, "log_to_driver": False}
     if address:
-        ray.init(address=address, **quiet)
+        probe_address(address)
+        try:
+            with _join_budget(), _quiet_native_stderr():
+                ray.init(address=address, **quiet)
+        except (ConnectionError, TimeoutError, RuntimeError) as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0].rstrip(".")
+            raise SeliInputError(f"Ray could not join `--address` {address} ({first}); "
+                                 + ADDRESS_FIX) from None
     else:
         ray.init(num_cpus=cpus or os.cpu_count() or 1, include_dashboard=False, **quiet)
     try:

@@ -9,7 +9,9 @@ lambda (the end of the regularization path).
 A metric is a pair of columns that differ only by `seli` <-> `etf` (for example
 `dist_seli_classifiers` and `dist_etf_classifiers`); its figure shows both distances at the end
 of training against R: SELI solid, ETF dashed, one colour per setting of the other varied flags,
-the mean over seeds with their range as error bars.
+each point the mean over the runs that share R (the seeds) and its error bar their range, from
+the smallest to the largest (with a handful of seeds a range says more than a standard
+deviation would); the figure's title says so.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ from .cell import PATH_NAME, cell_dir, finished
 from .grid import Grid
 
 TABLE_NAME = "results.csv"
+# What the summary figures show, as `seli sweep --help` says it (summary_series computes it).
+SUMMARY_HELP = (
+    "Outputs: OUT/results.csv (one row per run at its end) and OUT/summary_METRIC.png/.pdf, one "
+    "figure per distance: the distance to SELI (solid) and to ETF (dashed) at the end of "
+    "training against R. Each point is the mean over the runs that share R and the other varied "
+    "flags (the seeds, as a rule); its error bar spans the smallest to the largest of those runs "
+    "(their range, not a standard deviation; no bar when there is one run).")
 SEED_KEYS = ("seed", "seeds")
 # columns a metrics row may carry that tell runs of one cell apart (besides R and seed)
 RUN_KEYS = ("lr", "lam", "arch", "dataset", "d")
@@ -135,6 +144,11 @@ class Series:
     mean: list[float]      # over seeds (and over runs sharing R and group)
     low: list[float]       # the smallest of them
     high: list[float]      # the largest of them
+    runs: tuple[int, ...] = ()  # how many runs each point averages
+
+
+def _runs_per_point(s: Series) -> list[list[int]]:
+    return [[0] * n for n in s.runs] or [[0, 0]]
 
 
 def summary_series(table: Table, grid: Grid) -> list[Series]:
@@ -158,7 +172,8 @@ def summary_series(table: Table, grid: Grid) -> list[Series]:
                 Rs = sorted(by_R)
                 series.append(Series(name, target, label, Rs,
                                      [sum(by_R[R]) / len(by_R[R]) for R in Rs],
-                                     [min(by_R[R]) for R in Rs], [max(by_R[R]) for R in Rs]))
+                                     [min(by_R[R]) for R in Rs], [max(by_R[R]) for R in Rs],
+                                     tuple(len(by_R[R]) for R in Rs)))
     return series
 
 
@@ -192,7 +207,10 @@ def write_summary(table: Table, grid: Grid, out) -> list[Path]:
             ax.set_yscale("log")
         ax.set_xlabel("imbalance ratio R")
         ax.set_ylabel(f"distance of {name} at the end")
-        ax.set_title(f"{name}: distance to SELI (solid) and to ETF (dashed)", fontsize=9)
+        counts = sorted({len(v) for s in mine for v in _runs_per_point(s)})
+        how = ("one run per point" if counts == [1] else
+               "points: mean over the runs sharing R (seeds); bars: their min to max")
+        ax.set_title(f"{name}: distance to SELI (solid) and to ETF (dashed)\n{how}", fontsize=9)
         ax.legend(fontsize=7)
         ax.grid(True, which="both", alpha=0.3)
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
@@ -201,4 +219,5 @@ def write_summary(table: Table, grid: Grid, out) -> list[Path]:
     return written
 
 
-__all__ = ["Series", "TABLE_NAME", "Table", "gather", "summary_series", "write_summary", "write_table"]
+__all__ = ["SUMMARY_HELP", "Series", "TABLE_NAME", "Table", "gather", "summary_series",
+           "write_summary", "write_table"]

@@ -36,6 +36,7 @@ import hashlib
 import itertools
 import json
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "path": ("path",),
 }
 TOP_KEYS = ("command", "out", "retries", "resources", "fixed", "grid")
+MAX_GRID_BYTES = 1_000_000
+# The most cells one grid may make: each is a folder and an engine task.
+MAX_CELLS = 100_000
 RESOURCE_KEYS = ("cpus", "gpus")
 RESERVED = ("out", "resume", "json", "help")
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -162,6 +166,12 @@ class Grid:
     def cells(self) -> list[Cell]:
         """The cartesian product of the varied flags, first key slowest."""
         keys = [k for k, _ in self.varied]
+        size = 1
+        for _, vals in self.varied:
+            size *= len(vals)
+        if size > MAX_CELLS:
+            raise SeliInputError(f"the grid {self.source} makes {size:,} cells, more than "
+                                 f"{MAX_CELLS:,}; vary fewer flags or fewer values.")
         cells = []
         for combo in itertools.product(*(vals for _, vals in self.varied)):
             varied = tuple(zip(keys, combo))
@@ -179,6 +189,13 @@ def load_grid(path) -> Grid:
         raise SeliInputError(f"the grid file must be TOML (GRID.toml); got {str(path)!r}. "
                              "Write the grid as a .toml file.")
     try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            what = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise SeliInputError(f"the grid file {str(path)!r} is {what}; give a .toml file.")
+        if st.st_size > MAX_GRID_BYTES:
+            raise SeliInputError(f"the grid file {str(path)!r} holds {st.st_size:,} bytes, more "
+                                 f"than a grid needs ({MAX_GRID_BYTES:,} at most); check the path.")
         text = path.read_bytes().decode("utf-8")  # TOML is UTF-8 whatever the locale
     except OSError as err:
         raise SeliInputError(

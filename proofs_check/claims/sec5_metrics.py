@@ -1,0 +1,235 @@
+"""Sec. 5: the metric library behind Figs 2-4 and the training claims, against the definitions.
+
+Sec. 5 measures classifiers by G_W = W^T W, class means by G_M = M^T M (centred by their
+balanced mean in the deep-net experiments, Sec. G), logits by W^T M, each against SELI
+(V Lam V^T, V Lam^{-1} V^T; Definition 3) and ETF (G* = I - 11^T/k) by
+dist(A, B) = ||A/||A||_F - B/||B||_F||_F. Within-class variability is NC1 of Papyan et al. [26]:
+(1/k) tr(Sigma_W Sigma_B^+), Sigma_W = (1/n) sum_i (h_i - mu_{y_i})(h_i - mu_{y_i})^T,
+Sigma_B = (1/k) sum_c (mu_c - mu_G)(mu_c - mu_G)^T with mu_G the balanced mean of class means.
+
+seli_exact.metrics reports these (distances, feature_distances with class means from features,
+stacked inputs with batch axes, nc1); the judge recomputes each from its definition at 60 digits
+from the same float64 inputs, with SELI's Gram matrices from the dense route at 50 digits
+(mpmath's eigsy; proofs_check.lapack) and Sigma_B^+ from an eigen-decomposition at 60 digits.
+Inputs: random (seeded), the dense route's SELI point (distance to SELI 0), noisy features; on
+STEP and on count vectors with several distinct counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import mpmath
+import numpy as np
+
+from seli_exact import ClassCounts, from_counts, metrics, simplex_gram, step
+from seli_exact.verdict import Verdict
+
+from .. import tolerances
+from ..evidence import residual_row, to_mpf, verdict
+from ..lapack import reference, seli_factors
+
+ID = "sec5.metrics"
+REFERENCE = "Sec. 5 (metrics of Figs 2-4), Sec. G (centring), NC1 of Papyan et al. [26]"
+STATEMENT = ("seli_exact.metrics' distances of classifiers, class means (given, or from features; "
+             "centred or not) and logits to SELI and ETF, and NC1, equal their definitions "
+             "evaluated at 60 digits against an independent SELI reference")
+PROFILES = ("quick", "thorough")
+ORDER = 215
+ROUTES = ("structured_svd", "lapack")
+KEYS = tuple(f"{g}_{o}" for g in ("seli", "etf") for o in ("classifiers", "embeddings", "logits"))
+
+
+@dataclass(frozen=True, eq=False)
+class DistanceCase:
+    name: str
+    counts: ClassCounts
+    W: np.ndarray  # (..., d, k) classifiers
+    M: np.ndarray | None  # (..., d, k) class means, or None: from H and the counts' labels
+    H: np.ndarray | None  # (..., d, n) features
+    centred: bool
+    reported: dict  # KEYS -> metrics' values, arrays of the batch shape
+
+
+@dataclass(frozen=True, eq=False)
+class NC1Case:
+    name: str
+    counts: ClassCounts
+    H: np.ndarray  # (d, n) features, labels counts.labels()
+    reported: float  # metrics.nc1
+
+
+Case = DistanceCase | NC1Case
+
+
+def _flat(d) -> dict:
+    return {f"{g}_{o}": np.asarray(getattr(getattr(d, g), o), dtype=float)
+            for g in ("seli", "etf") for o in ("classifiers", "embeddings", "logits")}
+
+
+def distance_case(name, counts, W, M=None, H=None, centred=False) -> DistanceCase:
+    if M is not None:
+        got = metrics.distances(W, M, counts, centred=centred)
+    else:
+        got = metrics.feature_distances(W, H, counts.labels(), counts, centred=centred)
+    return DistanceCase(name, counts, W, M, H, centred, _flat(got))
+
+
+def nc1_case(name, counts, H) -> NC1Case:
+    return NC1Case(name, counts, H, float(metrics.nc1(H, counts.labels(), counts.k)))
+
+
+# --------------------------------------------------------------------------- the definitions
+def _mat(A) -> mpmath.matrix:
+    return mpmath.matrix([[to_mpf(x) for x in row] for row in np.asarray(A)])
+
+
+def _means(H: np.ndarray, counts: ClassCounts) -> mpmath.matrix:
+    d, y = H.shape[0], counts.labels()
+    M = mpmath.matrix(d, counts.k)
+    for c in range(counts.k):
+        cols = np.flatnonzero(y == c)
+        for r in range(d):
+            M[r, c] = mpmath.fsum(to_mpf(H[r, i]) for i in cols) / len(cols)
+    return M
+
+
+def _centre(M: mpmath.matrix) -> mpmath.matrix:
+    out = M.copy()
+    for r in range(M.rows):
+        mean = mpmath.fsum(M[r, c] for c in range(M.cols)) / M.cols
+        for c in range(M.cols):
+            out[r, c] -= mean
+    return out
+
+
+def _dist(A: mpmath.matrix, B: mpmath.matrix):
+    na, nb = mpmath.mnorm(A, "F"), mpmath.mnorm(B, "F")
+    return mpmath.mnorm(A / na - B / nb, "F")
+
+
+def expected_distances(case: DistanceCase) -> dict:
+    """KEYS -> the definitions' values at 60 digits, arrays of the batch shape."""
+    k = case.counts.k
+    ref = reference(case.counts, tolerances.DIGITS)
+    batch = np.asarray(case.W).shape[:-2]
+    out = {key: np.empty(batch) for key in KEYS}
+    with mpmath.workdps(tolerances.DIGITS + 10):
+        star = _mat(simplex_gram(k, "exact"))  # G* = I - 11^T/k, exactly
+        GW_seli, GM_seli = _mat(ref.G_W), _mat(ref.G_M)
+        for idx in np.ndindex(*batch):
+            W = _mat(np.asarray(case.W)[idx])
+            M = _mat(np.asarray(case.M)[idx]) if case.M is not None else _means(np.asarray(case.H)[idx], case.counts)
+            if case.centred:
+                M = _centre(M)
+            GW, GM, L = W.T * W, M.T * M, W.T * M
+            values = {"seli_classifiers": _dist(GW, GW_seli), "seli_embeddings": _dist(GM, GM_seli),
+                      "seli_logits": _dist(L, star), "etf_classifiers": _dist(GW, star),
+                      "etf_embeddings": _dist(GM, star), "etf_logits": _dist(L, star)}
+            for key, v in values.items():
+                out[key][idx] = float(v)
+    return out
+
+
+def expected_nc1(case: NC1Case) -> float:
+    """(1/k) tr(Sigma_W Sigma_B^+) at 60 digits, Sigma_B^+ from eigsy (eigenvalues below
+    10^-40 of the largest are the null space's)."""
+    counts, k = case.counts, case.counts.k
+    H = case.H
+    d, n, y = H.shape[0], H.shape[1], counts.labels()
+    with mpmath.workdps(tolerances.DIGITS + 10):
+        M = _means(H, counts)
+        Hc = mpmath.matrix(d, n)
+        for i in range(n):
+            for r in range(d):
+                Hc[r, i] = to_mpf(H[r, i]) - M[r, y[i]]
+        sigma_w = Hc * Hc.T / n
+        Mc = _centre(M)
+        sigma_b = Mc * Mc.T / k
+        E, Q = mpmath.eigsy(sigma_b)
+        top = max(abs(e) for e in E)
+        pinv = mpmath.matrix(d, d)
+        for j in range(d):
+            if abs(E[j]) > top * mpmath.mpf(10) ** -40:
+                q = Q[:, j]
+                pinv += (q * q.T) / E[j]
+        prod = sigma_w * pinv
+        return float(mpmath.fsum(prod[i, i] for i in range(d)) / k)
+
+
+def cases(profile: str) -> list[Case]:
+    rng = np.random.default_rng(20221128)
+    instances = [step(4, 10, "1/2", 5), from_counts([1, 2, 3, 50, 7, 1000])]
+    if profile == "thorough":
+        instances += [step(10, 100, "3/10", 2), from_counts(list(range(1, 11)))]
+    out: list[Case] = []
+    for c in instances:
+        k, d = c.k, c.k + 1
+        W, M = rng.standard_normal((d, k)), rng.standard_normal((d, k))
+        out.append(distance_case(f"{c.describe()} random", c, W, M))
+        out.append(distance_case(f"{c.describe()} random, centred", c, W, M, centred=True))
+        Ws, Ms = seli_factors(c, d, seed=1)
+        out.append(distance_case(f"{c.describe()} dense SELI point", c, Ws, Ms))
+        out.append(distance_case(f"{c.describe()} stacked batch (2, 3)", c,
+                                 rng.standard_normal((2, 3, d, k)), rng.standard_normal((2, 3, d, k))))
+        if c.n <= 2000:
+            H = Ms[:, c.labels()] + 0.1 * rng.standard_normal((d, c.n))
+            out.append(distance_case(f"{c.describe()} noisy features, centred", c, Ws, H=H, centred=True))
+            out.append(nc1_case(f"{c.describe()} noisy features", c, H))
+            Hw = rng.standard_normal((k - 1, c.n)) + 3 * rng.standard_normal((k - 1, k))[:, c.labels()]
+            out.append(nc1_case(f"{c.describe()} d = k - 1", c, Hw))
+    return out
+
+
+def judge(cases: list[Case]) -> Verdict:
+    rows = []
+    for case in cases:
+        if isinstance(case, NC1Case):
+            want = expected_nc1(case)
+            err = abs(case.reported - want) / abs(want)
+            # Sigma_W and Sigma_B sum O(d n) float64 products: tolerances.float64(d n)
+            rows.append(residual_row(f"NC1, {case.name}", err, tolerances.float64(case.H.size),
+                                     nc1=case.reported, expected=want))
+            continue
+        want = expected_distances(case)
+        errs = {key: float(np.max(np.abs(np.asarray(case.reported[key]) - want[key]))
+                           if np.shape(case.reported[key]) == want[key].shape else np.inf)
+                for key in KEYS}
+        worst = max(errs, key=lambda key: errs[key] if errs[key] == errs[key] else np.inf)
+        rows.append(residual_row(f"distances, {case.name}", errs[worst],
+                                 tolerances.lapack(case.counts), worst_distance=worst, errors=errs))
+    return verdict(ID, rows, kind="residual")
+
+
+FIG1 = step(4, 10, "1/2", 5)
+
+
+def _good() -> tuple[DistanceCase, NC1Case]:
+    rng = np.random.default_rng(5)
+    W, M = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    H = M[:, FIG1.labels()] + 0.1 * rng.standard_normal((5, FIG1.n))
+    return distance_case("fig1 random", FIG1, W, M), nc1_case("fig1", FIG1, H)
+
+
+def planted() -> dict[str, list[Case]]:
+    dist, nc = _good()
+    r = dist.reported
+    return {
+        "class-mean distance measured against the classifier Gram": [
+            replace(dist, reported={**r, "seli_embeddings": np.asarray(
+                metrics.normalized_distance(metrics.gram(dist.M), metrics.reference_grams(FIG1)[0]))})],
+        "SELI and ETF distances swapped": [
+            replace(dist, reported={**r, "seli_classifiers": r["etf_classifiers"],
+                                    "etf_classifiers": r["seli_classifiers"]})],
+        "NC1 without the 1/k": [replace(nc, reported=nc.reported * FIG1.k)],
+        "NC1 with n - 1 for n": [replace(nc, reported=nc.reported * FIG1.n / (FIG1.n - 1))],
+        "a batch with one run's distances swapped": [
+            replace(dist, W=np.stack([dist.W, 2 * dist.W]), M=np.stack([dist.M, dist.M[:, ::-1]]),
+                    reported={key: np.stack([v, v]) for key, v in r.items()})],
+    }
+
+
+def undecided() -> dict[str, list[Case]]:
+    c = from_counts([1, 1, 10**13])  # cond 1e13: the float64 SELI reference cannot resolve it
+    W, M = seli_factors(c, 4, seed=0)
+    return {"an instance beyond float64's resolution": [distance_case("cond 1e13", c, W, M)]}
