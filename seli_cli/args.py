@@ -150,7 +150,13 @@ def _path(flag: str, text, what: str, example: str, *, check_system: bool = True
     except UnicodeEncodeError:
         raise SeliInputError(f"`{flag}` {_short(raw)} has characters this file system cannot "
                              "name; give a plain path.") from None
-    path = Path(raw).expanduser()
+    try:
+        path = Path(raw).expanduser()
+    except RuntimeError:  # "~name" for a user this system does not know
+        user = raw[1:].split("/", 1)[0]
+        raise SeliInputError(f"`{flag}` {_short(raw)} starts with ~{user}, the home folder of "
+                             f"a user this system does not know; write the path out in full, e.g. "
+                             f"{flag} {example}.") from None
     if len(os.fsencode(str(path))) > 4000 or any(len(os.fsencode(p)) > 255 for p in path.parts):
         raise SeliInputError(f"`{flag}` is too long a path ({len(raw)} characters; each name "
                              "may hold 255 bytes); give a shorter path.")

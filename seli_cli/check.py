@@ -21,8 +21,8 @@ from .progress import Progress, add_progress_argument
 PROFILES = ("quick", "thorough")
 # Measured on the shared 2-core development machine (wall clock under load; CPU time); the help
 # states them.
-TIMINGS = {"quick": "25-40 s, 12 s of CPU",
-           "thorough": "2.5-4 min, 80 s of CPU; it trains small models"}
+TIMINGS = {"quick": "about 15 s, 16 s of CPU",
+           "thorough": "about 2.5 min, 95 s of CPU; it trains small models"}
 JSON_KEYS = ("id", "reference", "status", "instances", "worst", "worst_kind", "evidence")
 
 

@@ -28,7 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "latex": ("seli_cli.latex", "export the derived closed forms as .tex, .md and .json"),
     "path": ("seli_cli.path", "the regularization path of (7): distances, margins, duality gaps"),
     "train": ("seli_cli.train", "train the UFM (Fig 4) or a deep net (Fig 2)"),
-    "reproduce": ("seli_cli.reproduce", "reproduce a figure of the paper: fig1, fig2, fig3, fig4"),
+    "reproduce": ("seli_cli.reproduce",
+                  "reproduce a figure of the paper (fig1, fig2, fig3, fig4) or the long-tail one"),
     "sweep": ("seli_cli.sweep", "run a grid of confirmations on a distributed engine"),
     "measure": ("seli_cli.measure", "measure your network's classifier and features against SELI and ETF"),
 }

@@ -160,3 +160,28 @@ def test_two_distant_kernels_agree(exact_sigma):
 @pytest.mark.slow
 def test_every_kernel_agrees(exact_sigma):
     check_kernels(ALL, exact_sigma)
+
+
+@pytest.mark.slow
+def test_check_verdicts_do_not_depend_on_the_kernel(tmp_path):
+    """The whole quick `seli check` under two kernels far apart: every claim verified on each,
+    so no verdict, method choice or fallback in any claim rides on the kernel's rounding."""
+    if not _openblas():
+        pytest.skip("numpy is not linked to OpenBLAS: OPENBLAS_CORETYPE means nothing here")
+    flags = _cpu_flags()
+    kernels = [k for k in ("Prescott", "SkylakeX", "Haswell")
+               if NEEDS.get(k) is None or NEEDS[k] in flags][:2]
+    statuses = {}
+    for kernel in kernels:
+        report = tmp_path / f"{kernel}.json"
+        proc = subprocess.run(
+            [sys.executable, "-m", "seli_cli.main", "check", "--json", str(report),
+             "--progress", "never"],
+            cwd=ROOT, text=True, capture_output=True, timeout=900,
+            env=dict(os.environ, OPENBLAS_CORETYPE=kernel))
+        assert proc.returncode == 0, (kernel, proc.stdout[-3000:], proc.stderr[-2000:])
+        claims = json.loads(report.read_text())["claims"]
+        statuses[kernel] = {c["id"]: c["status"] for c in claims}
+        ran = [s for s in statuses[kernel].values() if not s.startswith("not run")]
+        assert ran and all(s == "verified" for s in ran), (kernel, statuses[kernel])
+    assert len({tuple(sorted(s.items())) for s in statuses.values()}) == 1, statuses

@@ -376,6 +376,8 @@ REFUSED = [
     ["sweep", "{sweep_path.toml}", "--dry-run", "--cpus", "99999999999"],
     ["sweep", "{bad_grid.toml}", "--dry-run"],
     ["sweep", "{fifo}"],
+    ["check", "--json", "~seli-no-such-user/verdicts.json"],
+    ["reproduce", "fig1", "--out", "~seli-no-such-user"],
 ]
 
 

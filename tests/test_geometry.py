@@ -176,3 +176,77 @@ def test_alignment_fig1():
     # Fig 1a: classifiers are not aligned with class means under imbalance; ETF: aligned
     assert np.all(g.alignment < 1 - 1e-3)
     np.testing.assert_allclose(etf_geometry(4).alignment, 1.0, rtol=1e-15)
+
+
+@pytest.mark.parametrize("arith", ["float64", "exact"])
+def test_etf_geometry_from_k_and_from_counts(arith):
+    """Corollary 1.3's ETF written out: name, singular values all 1 (k - 1 of them), G_W = G_M =
+    W^T M = I - 11^T/k, with the counts it was given (or k classes of count 1)."""
+    c = from_counts([5, 3, 3, 1])
+    for arg, counts in ((4, (1, 1, 1, 1)), (c, c.counts)):
+        e = etf_geometry(arg, arith)
+        assert e.name == "ETF" and e.counts.counts == counts and e.k == 4
+        assert list(e.singular_values) == [1, 1, 1]
+        P = np.eye(4) - np.ones((4, 4)) / 4
+        for G in (e.W_gram, e.M_gram, e.logits):
+            assert np.max(np.abs(np.asarray(G, dtype=float) - P)) <= 1e-15
+        assert e.W_gram is not e.M_gram and e.M_gram is not e.logits  # independent copies
+        assert e.nuclear_norm == 3
+    assert etf_geometry(4, "mpmath", 40).arithmetic.digits == 40
+    with pytest.raises(SeliInputError, match="`k`"):
+        etf_geometry(1)
+
+
+def test_factorize_is_reproducible_by_seed():
+    """The rotation R is drawn from `seed` (default 0): same seed, same W and M; another seed, a
+    rotation of them (same Grams); d is checked against Theorem 1's d >= k - 1."""
+    s = sel_svd(FIG1)
+    W0, M0 = factorize(s, 5)
+    W1, M1 = factorize(s, 5, seed=0)
+    np.testing.assert_array_equal(W0, W1)
+    np.testing.assert_array_equal(M0, M1)
+    W2, M2 = factorize(s, 5, seed=1)
+    assert np.max(np.abs(W2 - W0)) > 1e-3
+    np.testing.assert_allclose(W2.T @ W2, W0.T @ W0, atol=1e-12)
+    np.testing.assert_allclose(M2.T @ M2, M0.T @ M0, atol=1e-12)
+    with pytest.raises(SeliInputError, match=r"d >= k - 1 = 3"):
+        factorize(s, 2)
+
+
+def test_seli_geometry_names_routes_and_precision():
+    c = from_counts([5, 3, 3, 1])
+    g = seli_geometry(c, "mpmath", 40)
+    assert g.name == "SELI" and g.route == "secular" and g.arithmetic.digits == 40
+    for route in ("dense", "integral"):
+        h = seli_geometry(c, "mpmath", 30, route=route)
+        assert h.name == "SELI" and h.route == route and h.arithmetic.digits == 30
+        np.testing.assert_allclose(h.to_float().M_gram, g.to_float().M_gram, atol=1e-12)
+    with pytest.raises(SeliInputError, match=r"`route` must be one of secular, dense, integral; got 'qr'"):
+        seli_geometry(c, route="qr")
+    with pytest.raises(SeliInputError, match="`svd` is the secular route's input"):
+        seli_geometry(c, svd=sel_svd(c), route="dense")
+    s = sel_svd(c, "mpmath", 35)  # a given svd is used as it is
+    assert seli_geometry(c, svd=s).arithmetic.digits == 35
+
+
+def test_to_float_keeps_everything_but_the_arithmetic():
+    c = from_counts([5, 3, 3, 1])
+    g = seli_geometry(c, "mpmath", 30, route="integral")
+    f = g.to_float()
+    assert (f.name, f.counts, f.route, f.error) == (g.name, g.counts, g.route, g.error)
+    assert f.error is not g.error and f.arithmetic.name == "float64"
+    for a, b in ((f.singular_values, g.singular_values), (f.W_gram, g.W_gram),
+                 (f.M_gram, g.M_gram), (f.logits, g.logits)):
+        assert np.asarray(a).dtype == np.float64
+        np.testing.assert_allclose(a, np.asarray(b, dtype=float), rtol=1e-15)
+
+
+def test_geometry_refuses_matrices_of_the_wrong_shape():
+    from seli_exact.geometry import Geometry
+
+    g = seli_geometry(FIG1)
+    for label in ("W_gram", "M_gram", "logits"):
+        parts = {"W_gram": g.W_gram, "M_gram": g.M_gram, "logits": g.logits, label: np.eye(3)}
+        with pytest.raises(ValueError, match=rf"Geometry.{label} has shape \(3, 3\), expected \(4, 4\)"):
+            Geometry("SELI", g.counts, g.arithmetic, g.singular_values, parts["W_gram"],
+                     parts["M_gram"], parts["logits"])

@@ -21,11 +21,15 @@ from seli_exact.metrics import (
     centred_means,
     class_means,
     cosines,
+    cosines_from_gram,
     distances,
     feature_distances,
     fitted_norms,
+    gram,
     nc1,
+    nc1_basis,
     nc1_from_covariance,
+    normalized_distance,
     reference_grams,
     reference_self_duality,
     self_duality,
@@ -207,3 +211,86 @@ def test_class_means_layout_is_columns():
     H = np.array([[1.0, 3.0, 10.0], [0.0, 2.0, -4.0]])  # (d=2, n=3)
     np.testing.assert_allclose(class_means(H, np.array([0, 0, 1]), 2), [[2.0, 10.0], [1.0, -4.0]])
     assert from_counts([2, 1]).counts == (2, 1)
+
+
+def test_class_means_refuses_labels_that_are_not_one_per_column():
+    H = np.arange(6.0).reshape(2, 3)
+    for y in (np.array([[0], [1], [1]]), np.array([[0, 1, 1]]), np.array(0), np.array([0, 1])):
+        with pytest.raises(SeliInputError, match="one label per column of H"):
+            class_means(H, y, 2)
+    with pytest.raises(SeliInputError, match=r"classes \[2\] have none"):
+        class_means(H, np.array([0, 1, 1]), 3)
+
+
+# ---------------------------------------------------------------- inputs of any numeric type
+def _objects(A):
+    """The same numbers as an object array of Fractions (what exact geometries hold)."""
+    from fractions import Fraction
+
+    return np.vectorize(lambda x: Fraction(float(x)), otypes=[object])(np.asarray(A))
+
+
+def test_metrics_read_object_and_integer_arrays_as_float64():
+    """Exact geometries hold Fractions or SymPy numbers; every metric reads its inputs as float64,
+    so an exact input gives the float answer, not an error or an object array."""
+    rng = np.random.default_rng(3)
+    c = from_counts([5, 3, 3, 1])
+    W, M, G = rng.standard_normal((5, 4)), rng.standard_normal((5, 4)), rng.standard_normal((4, 4))
+    G = G @ G.T
+    calls = [
+        (normalized_distance, (W.T @ W, G)),
+        (gram, (W,)),
+        (lambda A, w: centre(A, w), (M, np.array([5.0, 3.0, 3.0, 1.0]))),
+        (lambda A: centred_means(A, "none", c), (M,)),
+        (cosines_from_gram, (G,)),
+        (lambda A, T: angle_error(A, T), (W, cosines_from_gram(G))),
+        (self_duality, (W, M)),
+        (lambda m, p: fitted_norms(m, p)[0], (np.array([1.0, 3.0]), np.array([1.0, 2.0]))),
+        (lambda A, B: distances(A, B, c).seli.classifiers, (W, M)),
+        (lambda A: nc1_basis(A)[1], (M - M.mean(axis=1, keepdims=True),)),
+    ]
+    for f, args in calls:
+        want = np.asarray(f(*args), dtype=float)
+        got = f(*(_objects(a) for a in args))
+        assert np.asarray(got).dtype == np.float64, f
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
+
+
+def test_batched_metrics_are_per_matrix():
+    """Batch axes are independent runs: a stacked call equals one call per matrix (every norm
+    is over the last two axes only)."""
+    rng = np.random.default_rng(4)
+    A, B = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 5, 4))
+    A[1] *= 7.0  # different scales per run
+    G, T = gram(A), gram(B)
+    stacked = {"normalized_distance": normalized_distance(G, T), "self_duality": self_duality(A, B),
+               "cosines_from_gram": cosines_from_gram(G), "angle_error": angle_error(A, cosines_from_gram(T))}
+    for idx in np.ndindex(2, 3):
+        one = {"normalized_distance": normalized_distance(G[idx], T[idx]),
+               "self_duality": self_duality(A[idx], B[idx]),
+               "cosines_from_gram": cosines_from_gram(G[idx]),
+               "angle_error": angle_error(A[idx], cosines_from_gram(T[idx]))}
+        for key, value in one.items():
+            np.testing.assert_allclose(stacked[key][idx], value, rtol=1e-13, err_msg=key)
+
+
+def test_distances_refuse_mismatched_feature_dimensions():
+    c = from_counts([5, 3, 3, 1])
+    with pytest.raises(SeliInputError):
+        distances(np.ones((5, 4)), np.ones((6, 4)), c)
+
+
+def test_nc1_basis_of_zero_means_keeps_no_direction():
+    """Class means all exactly equal: Sigma_B = 0 and Sigma_B^+ = 0, so no direction is kept
+    (weights 0, not 1/0)."""
+    U, w = nc1_basis(np.zeros((3, 3)))
+    assert U.shape == (3, 3) and np.all(w == 0)
+    y = np.array([0, 0, 1, 1, 2, 2])
+    H = np.array([[1.0, -1.0, 2.0, -2.0, 0.5, -0.5]])  # every class mean exactly 0
+    assert nc1(H, y, 3) == 0.0
+
+
+@pytest.mark.parametrize("bad", [b"\x05\x05", {5: 1, 3: 2}, {5, 3}, None, 5])
+def test_as_counts_refuses_what_is_not_a_list_of_sizes(bad):
+    with pytest.raises(SeliInputError, match="`counts` must be a ClassCounts or a list"):
+        as_counts(bad)

@@ -118,3 +118,138 @@ def test_diagonal_lower_bound_any_counts(counts):
     g = seli_geometry(counts)
     k = counts.k
     assert (np.diag(g.M_gram) >= (1 - 1 / k) / g.singular_values.max() * (1 - 1e-12)).all()
+
+
+# --------------------------------------------------------------------------- the primitives
+# Every decision of a proof is one of these calls on an enclosure; each is tested where it must
+# say no: an interval that touches 0 is neither positive nor negative, and so on.
+from proofs_check.certificate import (  # noqa: E402
+    BACKENDS, GUARD_BITS, _backend, _mpf_to_mpfr, _secular_candidates,
+)
+from seli_exact.arithmetic import digits_to_bits  # noqa: E402
+
+
+def _iv(be, lo, hi):
+    return be.hull(be.exact(mpmath.mpf(lo)), be.exact(mpmath.mpf(hi)))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_sign_decisions_on_intervals_touching_zero(name):
+    """(lo, hi): (positive, negative, nonpositive); None where a backend may answer either way
+    soundly (arb's hull of [-2, 0] is a ball whose radius is rounded up past 0: it may not
+    claim nonpositive, mpmath.iv's exact endpoints may)."""
+    be = _backend(name, 120)
+    with be.scope():
+        cases = {
+            (1, 2): (True, False, False),
+            (0, 2): (False, False, False),
+            ("-1e-30", 2): (False, False, False),
+            (-2, -1): (False, True, True),
+            (-2, 0): (False, False, None),
+            (-2, "1e-30"): (False, False, False),
+            (0, 0): (False, False, True),
+        }
+        for (lo, hi), want in cases.items():
+            x = _iv(be, lo, hi)
+            got = (be.positive(x), be.negative(x), be.nonpositive(x))
+            assert all(w is None or g == w for g, w in zip(got, want)), (name, lo, hi, got)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_exact_rational_midpoint_radius_and_distance(name):
+    be = _backend(name, 120)
+    with be.scope():
+        third = be.rational(sympy.Rational(1, 3))
+        m, r = be.mid_rad(third)
+        with mpmath.workdps(40):
+            assert abs(m - mpmath.mpf(1) / 3) <= r + mpmath.mpf(2) ** -118
+            assert r <= mpmath.mpf(2) ** -118
+        for value in ("-0.75", "3.5", "-1e-20"):
+            x = be.exact(mpmath.mpf(value))
+            assert be.mid_rad(x) == (mpmath.mpf(value), 0)
+        iv = _iv(be, 1, 3)  # arb rounds a ball's radius up (30-bit radii): 1 <= rad < 1 + 1e-8
+        m, r = be.mid_rad(iv)
+        assert m == 2 and 1 <= r < 1 + 1e-8
+        m, r = be.worst([_iv(be, 1, 3), _iv(be, 5, 6)], [_iv(be, 0, 10), _iv(be, 1, 3)])
+        assert m == 2 and 5 <= r < 5 + 1e-7
+        # an upper bound on the distance from 5 to every point of [1, 3]: 4, not 6 or 2
+        d = be.to_mpf_upper(be.distance(be.exact(mpmath.mpf(5)), iv))
+        assert 4 <= d <= 4 + 1e-8
+
+
+def test_mpf_to_mpfr_keeps_sign_and_every_bit():
+    with mpmath.workprec(200):
+        for x in (mpmath.mpf(-3.5), mpmath.mpf(1) / 3, -mpmath.mpf(2) ** -300 * 7):
+            y = _mpf_to_mpfr(x)
+            man, exp = y.as_mantissa_exp()
+            assert mpmath.mpf(int(man)) * mpmath.mpf(2) ** int(exp) == x
+
+
+def test_entries_list_every_distinct_entry_once():
+    """values (1, 3, 5), multiplicities (1, 2, 1): three diagonals; off-diagonal blocks for every
+    pair of distinct counts and inside the shared count 3 only."""
+    enc = enclose_G_M(from_counts([5, 3, 3, 1]))
+    assert [(kind, j, l) for kind, j, l, _ in enc.entries()] == [
+        ("diag", 0, 0), ("diag", 1, 1), ("diag", 2, 2),
+        ("off", 0, 1), ("off", 0, 2), ("off", 1, 1), ("off", 1, 2)]
+
+
+def test_no_enclosure_proves_and_refutes_nothing():
+    enc = enclose_G_M(FIG1, candidates=[])
+    assert not enc.enclosed and "expected 1 secular roots, got 0" in enc.failure
+    assert not enc.sign_proven() and not enc.sign_refuted()
+
+
+def test_an_entry_straddling_zero_is_undecided():
+    """x - x is a small interval around 0: neither proven nor refuted."""
+    cert = sign_certificate(FIG1, transform=lambda kind, x: x - x if kind == "off" else x)
+    assert not cert.proven and not cert.refuted
+    enc = enclose_G_M(FIG1, transform=lambda kind, x: x - x if kind == "diag" else x)
+    assert not enc.sign_proven() and not enc.sign_refuted()
+
+
+def test_each_gap_needs_its_own_root():
+    """Candidates must be one per gap, ascending: the last root given twice (or the roots in the
+    wrong order) is no enclosure, even though each candidate is a true root."""
+    c = from_counts([1, 2, 3, 50, 7, 1000])
+    mus = _secular_candidates(c, 50)
+    assert enclose_G_M(c, candidates=mus).sign_proven()
+    for wrong in ([mus[-1]] * len(mus), mus[::-1]):
+        enc = enclose_G_M(c, candidates=wrong)
+        assert not enc.enclosed and "no sign change" in enc.failure
+
+
+def test_a_candidate_accurate_to_the_stated_digits_is_enclosed():
+    """The contract: candidates correct to `digits` digits. One off by one unit in the last
+    stated bit (relative 2^-bits) is still enclosed, by the first widening."""
+    c = from_counts([1, 2, 5])
+    exact = _secular_candidates(c, 80)
+    with mpmath.workprec(digits_to_bits(50) + GUARD_BITS + 20):
+        off = [mu * (1 + mpmath.ldexp(1, -digits_to_bits(50))) for mu in exact]
+    enc = enclose_G_M(c, digits=50, candidates=off)
+    assert enc.enclosed and enc.sign_proven()
+
+
+def test_precision_follows_digits():
+    cert = sign_certificate(from_counts([1, 2, 5]), digits=120)
+    assert cert.proven and cert.interval_radius < 1e-110 and cert.digits == 120
+
+
+def test_distance_to_is_the_largest_entry_distance():
+    """distance_to bounds max |value - G_M| over all entries, whichever entry is off."""
+    import gmpy2
+
+    c = from_counts([5, 3, 3, 1])
+    enc = enclose_G_M(c)
+    mid = {key: m for key, (m, _) in enc.block_mid_rad().items()}
+    with gmpy2.context(gmpy2.get_context(), precision=enc.bits), mpmath.workprec(enc.bits):
+        for key in mid:
+            values = {q: _mpf_to_mpfr(v + (mpmath.mpf("1e-3") if q == key else 0))
+                      for q, v in mid.items()}
+            assert abs(enc.distance_to(values) - mpmath.mpf("1e-3")) < 1e-20, key
+
+
+def test_benchmark_reports_both_backends_and_their_ratio():
+    t = benchmark_backends(FIG1, repeat=2)
+    assert set(t) == {"arb", "mpmath.iv", "ratio_iv_over_arb"}
+    assert t["ratio_iv_over_arb"] == pytest.approx(t["mpmath.iv"] / t["arb"], rel=1e-12)

@@ -312,10 +312,20 @@ def test_remark32_tolerance_boundary():
 
 def test_nc1_tolerance_boundary():
     """sec5.metrics' NC1: O(d n) float64 products, RTOL64 (d n + 1)."""
-    _, base = sec5_metrics._good()
+    _, base, meas = sec5_metrics._good()
     bound = RTOL64 * (base.H.size + 1)
     assert _status(sec5_metrics, [replace(base, reported=base.reported * (1 + 0.5 * tolerances.float64(base.H.size)))]) is V
     assert _status(sec5_metrics, [replace(base, reported=base.reported * (1 + 2 * bound))]) is R
+    # `seli measure`'s streaming NC1 is held to the larger of the two bounds of its row
+    tol = max(tolerances.lapack(meas.counts), tolerances.float64(meas.H.size))
+
+    def scaled(f):
+        return replace(meas, reported={**meas.reported, "nc1": meas.reported["nc1"] * f})
+
+    assert _status(sec5_metrics, [scaled(1 + 0.5 * tol)]) is V
+    c = meas.counts.counts
+    stated = max(RTOL64 * (meas.H.size + 1), RTOL64 * (len(c) + 1) * max(c) / min(c))
+    assert _status(sec5_metrics, [scaled(1 + 2 * stated)]) is R
 
 
 def test_every_tolerance_function_has_a_boundary_test_here():

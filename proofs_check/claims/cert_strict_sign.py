@@ -157,8 +157,13 @@ def undecided() -> dict[str, list[Case]]:
     stuck = certificate.sign_certificate(FIG1, digits=tolerances.DIGITS, candidates=[27.6])
     forms = step_closed_forms()
     open_proof = SignProof(False, (), "sign of the term x not shown >= 0")
+    # an enclosure that exists but straddles 0 (x - x: a ball around 0 as wide as x's radius)
+    straddling = certificate.sign_certificate(FIG1, digits=tolerances.DIGITS,
+                                              transform=lambda kind, x: x - x if kind == "off" else x)
     return {
         "a certificate whose enclosure failed": [replace(good, certificate=stuck, dense_margin=None)],
+        "an enclosure that straddles 0 (neither proven nor refuted)": [
+            replace(good, certificate=straddling, dense_margin=None)],
         "a proof that did not close (right sign everywhere sampled)": [
             ProofCase("h_majmaj", forms["h_majmaj"], -1, open_proof)],
     }

@@ -11,6 +11,9 @@ seli_exact.metrics reports these (distances, feature_distances with class means 
 stacked inputs with batch axes, nc1); the judge recomputes each from its definition at 60 digits
 from the same float64 inputs, with SELI's Gram matrices from the dense route at 50 digits
 (mpmath's eigsy; proofs_check.lapack) and Sigma_B^+ from an eigen-decomposition at 60 digits.
+`seli measure` (seli_exact.measurement) computes the same distances and NC1 in its own, streaming
+way (features read in blocks, two passes, Sigma_W only along the centred means' directions): its
+NC1 and its distances from features (balanced centring) are judged against the same definitions.
 Inputs: random (seeded), the dense route's SELI point (distance to SELI 0), noisy features; on
 STEP and on count vectors with several distinct counts.
 """
@@ -23,6 +26,7 @@ import mpmath
 import numpy as np
 
 from seli_exact import ClassCounts, from_counts, metrics, simplex_gram, step
+from seli_exact.measurement import measure
 from seli_exact.verdict import Verdict
 
 from .. import tolerances
@@ -32,8 +36,9 @@ from ..lapack import reference, seli_factors
 ID = "sec5.metrics"
 REFERENCE = "Sec. 5 (metrics of Figs 2-4), Sec. G (centring), NC1 of Papyan et al. [26]"
 STATEMENT = ("seli_exact.metrics' distances of classifiers, class means (given, or from features; "
-             "centred or not) and logits to SELI and ETF, and NC1, equal their definitions "
-             "evaluated at 60 digits against an independent SELI reference")
+             "centred or not) and logits to SELI and ETF, and NC1, and the same numbers from "
+             "`seli measure`'s streaming two-pass route, equal their definitions evaluated at 60 "
+             "digits against an independent SELI reference")
 PROFILES = ("quick", "thorough")
 ORDER = 215
 ROUTES = ("structured_svd", "lapack")
@@ -59,7 +64,19 @@ class NC1Case:
     reported: float  # metrics.nc1
 
 
-Case = DistanceCase | NC1Case
+@dataclass(frozen=True, eq=False)
+class MeasureCase:
+    """seli_exact.measurement.measure on classifiers W (d, k) and features H (d, n), read in
+    blocks of `block` rows; its distances (balanced centring) and NC1."""
+    name: str
+    counts: ClassCounts
+    W: np.ndarray
+    H: np.ndarray
+    block: int
+    reported: dict  # KEYS -> float, and "nc1"
+
+
+Case = DistanceCase | NC1Case | MeasureCase
 
 
 def _flat(d) -> dict:
@@ -77,6 +94,13 @@ def distance_case(name, counts, W, M=None, H=None, centred=False) -> DistanceCas
 
 def nc1_case(name, counts, H) -> NC1Case:
     return NC1Case(name, counts, H, float(metrics.nc1(H, counts.labels(), counts.k)))
+
+
+def measure_case(name, counts, W, H, block=7) -> MeasureCase:
+    m = measure(W.T, H.T, counts.labels(), center="balanced", chunk_rows=block)
+    got = {f"{g}_{o}": float(getattr(getattr(m, f"distance_to_{g}"), o))
+           for g in ("seli", "etf") for o in ("classifiers", "embeddings", "logits")}
+    return MeasureCase(name, counts, W, H, block, {**got, "nc1": m.nc1})
 
 
 # --------------------------------------------------------------------------- the definitions
@@ -178,12 +202,25 @@ def cases(profile: str) -> list[Case]:
             out.append(nc1_case(f"{c.describe()} noisy features", c, H))
             Hw = rng.standard_normal((k - 1, c.n)) + 3 * rng.standard_normal((k - 1, k))[:, c.labels()]
             out.append(nc1_case(f"{c.describe()} d = k - 1", c, Hw))
+            out.append(measure_case(f"{c.describe()} seli measure, noisy features", c, Ws, H))
     return out
 
 
 def judge(cases: list[Case]) -> Verdict:
     rows = []
     for case in cases:
+        if isinstance(case, MeasureCase):
+            feats = DistanceCase(case.name, case.counts, case.W, None, case.H, True, {})
+            want = {key: float(v) for key, v in expected_distances(feats).items()}
+            want["nc1"] = expected_nc1(NC1Case(case.name, case.counts, case.H, 0.0))
+            errs = {key: abs(case.reported[key] - want[key]) / (1.0 if key != "nc1" else abs(want[key]))
+                    for key in want}
+            worst = max(errs, key=lambda key: errs[key] if errs[key] == errs[key] else np.inf)
+            # distances as for metrics; NC1 sums O(d n) float64 products
+            bound = max(tolerances.lapack(case.counts), tolerances.float64(case.H.size))
+            rows.append(residual_row(f"seli measure, {case.name}", errs[worst], bound,
+                                     worst=worst, errors=errs))
+            continue
         if isinstance(case, NC1Case):
             want = expected_nc1(case)
             err = abs(case.reported - want) / abs(want)
@@ -204,15 +241,16 @@ def judge(cases: list[Case]) -> Verdict:
 FIG1 = step(4, 10, "1/2", 5)
 
 
-def _good() -> tuple[DistanceCase, NC1Case]:
+def _good() -> tuple[DistanceCase, NC1Case, MeasureCase]:
     rng = np.random.default_rng(5)
     W, M = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
     H = M[:, FIG1.labels()] + 0.1 * rng.standard_normal((5, FIG1.n))
-    return distance_case("fig1 random", FIG1, W, M), nc1_case("fig1", FIG1, H)
+    return (distance_case("fig1 random", FIG1, W, M), nc1_case("fig1", FIG1, H),
+            measure_case("fig1", FIG1, W, H))
 
 
 def planted() -> dict[str, list[Case]]:
-    dist, nc = _good()
+    dist, nc, meas = _good()
     r = dist.reported
     return {
         "class-mean distance measured against the classifier Gram": [
@@ -223,6 +261,11 @@ def planted() -> dict[str, list[Case]]:
                                     "etf_classifiers": r["seli_classifiers"]})],
         "NC1 without the 1/k": [replace(nc, reported=nc.reported * FIG1.k)],
         "NC1 with n - 1 for n": [replace(nc, reported=nc.reported * FIG1.n / (FIG1.n - 1))],
+        "seli measure's NC1 with n - 1 for n": [
+            replace(meas, reported={**meas.reported, "nc1": meas.reported["nc1"] * FIG1.n / (FIG1.n - 1)})],
+        "seli measure centring by the sample mean": [
+            replace(meas, reported={**meas.reported, "seli_embeddings": float(measure(
+                meas.W.T, meas.H.T, FIG1.labels(), center="weighted").distance_to_seli.embeddings)})],
         "a batch with one run's distances swapped": [
             replace(dist, W=np.stack([dist.W, 2 * dist.W]), M=np.stack([dist.M, dist.M[:, ::-1]]),
                     reported={key: np.stack([v, v]) for key, v in r.items()})],
