@@ -228,6 +228,8 @@ class Outcome:
 
     @property
     def verdict(self) -> str:
+        if self.bug is BASELINE:  # nothing is planted: it must pass both
+            return "FAILS (see above)" if self.error or self.check_caught or self.tests_caught else "passes"
         if self.error:
             return "ERROR"
         if not self.judged:

@@ -218,8 +218,9 @@ def test_seli_geometry_names_routes_and_precision():
     g = seli_geometry(c, "mpmath", 40)
     assert g.name == "SELI" and g.route == "secular" and g.arithmetic.digits == 40
     for route in ("dense", "integral"):
-        h = seli_geometry(c, "mpmath", 30, route=route)
-        assert h.name == "SELI" and h.route == route and h.arithmetic.digits == 30
+        h = seli_geometry(c, "mpmath", 45, route=route)  # not mpmath's default of 30 digits
+        assert h.name == "SELI" and h.route == route and h.arithmetic.digits == 45
+        assert type(h.logits[0, 0]).__name__ == "mpf"  # W^T M = P in the route's arithmetic
         np.testing.assert_allclose(h.to_float().M_gram, g.to_float().M_gram, atol=1e-12)
     with pytest.raises(SeliInputError, match=r"`route` must be one of secular, dense, integral; got 'qr'"):
         seli_geometry(c, route="qr")
@@ -233,6 +234,7 @@ def test_to_float_keeps_everything_but_the_arithmetic():
     c = from_counts([5, 3, 3, 1])
     g = seli_geometry(c, "mpmath", 30, route="integral")
     f = g.to_float()
+    assert {"target_rel", "G_M_rel", "nodes"} <= set(g.error)  # the integral route's error control
     assert (f.name, f.counts, f.route, f.error) == (g.name, g.counts, g.route, g.error)
     assert f.error is not g.error and f.arithmetic.name == "float64"
     for a, b in ((f.singular_values, g.singular_values), (f.W_gram, g.W_gram),

@@ -294,3 +294,14 @@ def test_nc1_basis_of_zero_means_keeps_no_direction():
 def test_as_counts_refuses_what_is_not_a_list_of_sizes(bad):
     with pytest.raises(SeliInputError, match="`counts` must be a ClassCounts or a list"):
         as_counts(bad)
+
+
+def test_distances_as_dict_is_plain_numbers_by_geometry():
+    c = from_counts([5, 3, 3, 1])
+    rng = np.random.default_rng(6)
+    got = distances(rng.standard_normal((5, 4)), rng.standard_normal((5, 4)), c)
+    d = got.as_dict()
+    assert set(d) == {"seli", "etf"}
+    for g in ("seli", "etf"):
+        for o in ("classifiers", "embeddings", "logits"):
+            assert d[g][o] == float(getattr(getattr(got, g), o))

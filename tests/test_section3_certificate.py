@@ -62,6 +62,8 @@ def test_wrong_root_candidate_is_not_proven():
 def test_flipped_and_zeroed_entries_are_refuted():
     flipped = sign_certificate(FIG1, transform=lambda kind, x: -x if kind == "off" else x)
     assert flipped.refuted and not flipped.proven and flipped.mpmath_margin < 0
+    # the same wrong matrix in float64 (the transform reaches all three routes alike)
+    assert flipped.float64_margin == pytest.approx(flipped.mpmath_margin, rel=1e-12)
     zeroed = sign_certificate(FIG1, transform=lambda kind, x: x * 0 if kind == "off" else x)
     assert zeroed.refuted and not zeroed.proven
 
@@ -198,6 +200,22 @@ def test_no_enclosure_proves_and_refutes_nothing():
     enc = enclose_G_M(FIG1, candidates=[])
     assert not enc.enclosed and "expected 1 secular roots, got 0" in enc.failure
     assert not enc.sign_proven() and not enc.sign_refuted()
+    assert (enc.counts, enc.backend, enc.values, enc.multiplicity) == (FIG1, "arb", (5, 50), (2, 2))
+    assert enc.bits == digits_to_bits(50) + GUARD_BITS
+    cert = sign_certificate(FIG1, candidates=[])  # no candidate matrix either
+    assert not cert.proven and not cert.refuted and cert.mpmath_margin != cert.mpmath_margin
+    ok = enclose_G_M(FIG1, backend="mpmath.iv")
+    assert (ok.backend, ok.failure, len(ok.roots)) == ("mpmath.iv", "", 1)
+
+
+def test_reported_bounds_round_up_and_exact_conversion():
+    from proofs_check.certificate import _exact_mpf, _up
+
+    with mpmath.workprec(200):
+        third = mpmath.mpf(1) / 3
+        assert _up(third) >= third and _up(third) - third < 1e-16
+        assert _up(mpmath.mpf(0.5)) == 0.5  # exact: not moved
+        assert _exact_mpf(0.5) == 0.5 and _exact_mpf(third) == third
 
 
 def test_an_entry_straddling_zero_is_undecided():
@@ -253,3 +271,35 @@ def test_benchmark_reports_both_backends_and_their_ratio():
     t = benchmark_backends(FIG1, repeat=2)
     assert set(t) == {"arb", "mpmath.iv", "ratio_iv_over_arb"}
     assert t["ratio_iv_over_arb"] == pytest.approx(t["mpmath.iv"] / t["arb"], rel=1e-12)
+
+
+def test_certificate_json_and_mpfr_round_trip():
+    from proofs_check.certificate import _mpfr_to_mpf
+
+    cert = sign_certificate(FIG1)
+    j = cert.to_json()
+    assert j == {"counts": [50, 50, 5, 5], "float64_margin": cert.float64_margin,
+                 "mpmath_margin": cert.mpmath_margin, "interval_margin": cert.interval_margin,
+                 "interval_radius": cert.interval_radius,
+                 "candidate_distance": cert.candidate_distance, "proven": True, "refuted": False,
+                 "backend": "arb", "digits": 50}
+    stuck = sign_certificate(FIG1, candidates=[mpmath.mpf("27.6")]).to_json()
+    assert stuck["proven"] is False and "no sign change" in stuck["failure"]
+    assert (stuck["float64_margin"], stuck["refuted"], stuck["backend"], stuck["digits"]) == (
+        cert.float64_margin, False, "arb", 50)
+    assert stuck["mpmath_margin"] < cert.mpmath_margin  # the candidate matrix at the wrong root
+    with mpmath.workprec(300):
+        for x in (mpmath.mpf(1) / 3, -mpmath.mpf(2) ** -200 * 5, mpmath.mpf(27.5)):
+            assert _mpfr_to_mpf(_mpf_to_mpfr(x)) == x
+
+
+def test_enclosure_candidates_follow_digits_and_the_backend_is_the_one_asked_for():
+    c = from_counts([1, 2, 5])
+    enc = enclose_G_M(c, digits=120)  # its own candidates, at 120 digits
+    assert enc.sign_proven() and enc.margins()[1] < 1e-110
+    from proofs_check.certificate import _up
+
+    for name in BACKENDS:
+        cert = sign_certificate(c, backend=name)
+        assert cert.backend == name
+        assert cert.interval_radius == _up(enclose_G_M(c, backend=name).margins()[1])

@@ -186,3 +186,27 @@ def test_float64_secular_roots_are_accurate_to_two_units_of_roundoff():
         for x, y in zip(secular_roots(c), hi):
             worst = max(worst, float(abs(mpmath.mpf(float(x)) - y) / y))
     assert worst <= 2 * np.finfo(float).eps, worst / np.finfo(float).eps
+
+
+def test_shared_count_vectors_are_exact_in_exact_and_mp_arithmetic():
+    """The Helmert block of a shared count is built in the SVD's own arithmetic: exact SymPy
+    numbers (V^T V = I exactly), and 50-digit numbers at 50 digits."""
+    c = from_counts([5, 3, 3, 3, 1])
+    e = sel_svd(c, "exact")
+    V = sympy.Matrix(e.V)
+    assert all(isinstance(x, sympy.Basic) for x in V)
+    assert sympy.simplify(V.T * V - sympy.eye(c.k - 1)) == sympy.zeros(c.k - 1, c.k - 1)
+    m = sel_svd(c, "mpmath", 50)
+    with mpmath.workdps(60):
+        G = mpmath.matrix(m.V.tolist()).T * mpmath.matrix(m.V.tolist())
+        assert mpmath.mnorm(G - mpmath.eye(c.k - 1), 1) < mpmath.mpf(10) ** -48
+
+
+def test_svd_refuses_parts_of_the_wrong_shape():
+    from dataclasses import replace
+
+    s = sel_svd(FIG1)
+    with pytest.raises(ValueError):
+        replace(s, sigma=s.sigma[:-1])
+    with pytest.raises(ValueError):
+        replace(s, V=s.V[:, :-1])
