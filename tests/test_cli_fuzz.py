@@ -124,7 +124,8 @@ CHECKED = sorted(c.name for c in COMMANDS if c.checked)
 NUMBERS = [
     "0", "1", "2", "3", "4", "-1", "-0", "+5", "2.5", "1/3", "1/2", "0.3333333333333333",
     "1e400", "-1e400", "1e300", "1e-300", "1e308", "1e-320", "nan", "NaN", "inf", "-inf",
-    "Infinity", "99999999999999999999999999", "9" * 80, "1e9999999999", "0x10", "1_000",
+    "Infinity", "99999999999999999999999999", "9" * 80, "9" * 400, "1e9999999999", "0x10",
+    "1_000",
     "100000", "20000", "4503599627370497", "١٢", "½", "3.0", "1e5", "5e-1",
 ]
 LISTS = [
@@ -138,8 +139,9 @@ TEXTS = [
     "auto", "127.0.0.1:1", "ray://127.0.0.1:1", "cuda", "cpu", "cuda:99", "mlp", "none",
     "True", "None", "[]", "{}", "../../..", "%s%n",
 ]
-NON_FINITE = {"nan", "NaN", "inf", "-inf", "Infinity", "1e400", "-1e400", "1e9999999999",
-              "99999999999999999999999999", "9" * 80}
+# numerals no float64 holds: every flag must refuse them (1e26 and 1e80 are finite, and some
+# ranges hold them: lambda goes up to 1e100; flags with smaller ranges refuse them by range)
+NON_FINITE = {"nan", "NaN", "inf", "-inf", "Infinity", "1e400", "-1e400", "1e9999999999", "9" * 400}
 
 
 def make_tree(root: Path) -> dict[str, str]:
