@@ -23,7 +23,7 @@ from seli_exact.solvers import ufsvm
 from . import local_search as ls
 from . import tolerances
 from .cache import memo
-from .instances import Instance
+from .instances import Instance, all_instances, small_instances
 from .lapack import DENSE_MAX_N
 
 SOURCES = ("factorization", "local search", "relaxation")
@@ -127,3 +127,12 @@ def relaxation_solutions(instances: list[Instance]) -> list[Candidate]:
         H = np.sqrt(s)[:, None] * vt  # (k-1, n)
         out.append(Candidate(f"{inst.name} from ADMM on (5)", c, W, H, "relaxation", r.converged))
     return out
+
+
+def minimizers(profile: str) -> list[Candidate]:
+    """The candidate UF-SVM minimizers the corollaries are judged on: Theorem 1 (iii)'s
+    factorizations and the relaxation's solutions on every instance of the profile, and local
+    search on the small ones."""
+    return (factorizations(all_instances(profile))
+            + local_solutions(small_instances(profile), profile)
+            + relaxation_solutions(all_instances(profile)))

@@ -23,7 +23,6 @@ from seli_exact.verdict import Verdict
 
 from .. import candidates as cand
 from ..evidence import residual_row, undecided_row, verdict
-from ..instances import all_instances, small_instances
 from ..lapack import Reference, reference
 
 ID = "cor1.1"
@@ -63,10 +62,7 @@ def nc_evidence(case: Case) -> dict[str, float]:
 
 
 def cases(profile: str) -> list[Case]:
-    found = (cand.factorizations(all_instances(profile))
-             + cand.local_solutions(small_instances(profile), profile)
-             + cand.relaxation_solutions(all_instances(profile)))
-    return [Case(c, reference(c.counts)) for c in found]
+    return [Case(c, reference(c.counts)) for c in cand.minimizers(profile)]
 
 
 def judge(cases: list[Case]) -> Verdict:
