@@ -22,7 +22,7 @@ from seli_exact.verdict import Verdict
 
 from .. import tolerances
 from ..evidence import failed_row, proven_row, residual_row, to_mpf, undecided_row, verdict
-from ..instances import all_instances
+from ..instances import certificate_instances
 from ..lapack import DENSE_MAX_N, dense_polar
 
 ID = "cert.dual_feasible"
@@ -99,9 +99,7 @@ def instance_cases(inst) -> list[Case]:
 
 def cases(profile: str) -> list[Case]:
     out: list[Case] = []
-    for inst in all_instances(profile):
-        if inst.counts.k > 12 and profile == "quick":
-            continue
+    for inst in certificate_instances(profile):
         out += instance_cases(inst)
     for c in (step(4, 10, "1/2", 5), step(3, 2, "1/3", 2)):
         out.append(FeasibilityCase(str(list(c.counts)), c, seli_geometry(c, "exact").M_gram, "exact"))

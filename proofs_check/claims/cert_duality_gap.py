@@ -19,7 +19,7 @@ from seli_exact.verdict import Verdict
 
 from .. import tolerances
 from ..evidence import residual_row, to_mpf, verdict
-from ..instances import all_instances
+from ..instances import certificate_instances
 from ..lapack import reference
 
 ID = "cert.duality_gap"
@@ -74,9 +74,7 @@ def instance_cases(inst) -> list[Case]:
 
 def cases(profile: str) -> list[Case]:
     out = []
-    for inst in all_instances(profile):
-        if inst.counts.k > 12 and profile == "quick":
-            continue
+    for inst in certificate_instances(profile):
         out += instance_cases(inst)
     return out
 
