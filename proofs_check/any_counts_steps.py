@@ -37,6 +37,7 @@ import numpy as np
 import sympy
 
 from derivations import any_counts as ac
+from derivations.secular import secular_spectrum
 from seli_exact import ClassCounts, arithmetic, from_counts, long_tailed, sel_matrix, seli_geometry
 from seli_exact.verdict import Status, Verdict
 
@@ -347,6 +348,17 @@ def routes_agree(instances=None, *, digits: int = tolerances.DIGITS, geometry=No
                     rows.append(residual_row(
                         f"{name}, {arith}: {what} {r} = secular",
                         rel_error(getattr(g[r], what), getattr(g["secular"], what)), tol))
+            if arith == "mpmath":
+                # the derivation behind the secular route (derivations.secular): the nonzero
+                # eigenvalues of P D P are the roots of its cleared secular polynomial (polyroots)
+                # and the shared counts, each r - 1 times
+                derived = sorted(secular_spectrum(counts, digits).eigenvalues, reverse=True)
+                squares = [x * x for x in g["secular"].singular_values]
+                rows.append(residual_row(f"{name}, {arith}: the derived secular equation's roots "
+                                         "= singular values squared",
+                                         max_rel_error(np.array(derived, dtype=object),
+                                                       np.array(squares, dtype=object))
+                                         if len(derived) == len(squares) else np.inf, tol))
     return verdict(f"{ID}.routes", rows, kind="residual")
 
 

@@ -48,6 +48,15 @@ def float64(k: int) -> float:
     return float64_tol(k)
 
 
+def nc4_tie(size: int) -> float:
+    """NC4 of `seli measure` (sec5.metrics): a decision whose best and second-best scores (logits,
+    or squared distances to the class means) differ by at most 10^2 float64(size), relative to
+    the largest score, is a near tie. The library and the judge form the scores in different
+    orders (d-term dot products over features of `size` entries), so a disagreement there decides
+    nothing: the row is undecided."""
+    return 1e2 * float64(size)
+
+
 def condition(counts: ClassCounts) -> float:
     """max n_c / min n_c: the condition number of P D P on its range 1^perp."""
     return max(counts.counts) / min(counts.counts)

@@ -84,7 +84,7 @@ def test_bad_claims_exit_2(capsys, claims, shown):
     assert main(["check", "--claims", claims]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: `--claims` must name registered claims; got {shown}.")
-    assert "Known ids: thm1, cor1.1" in err
+    assert "Known ids: def1.counts, thm1, cor1.1" in err
 
 
 def test_bad_profile_exits_2():

@@ -9,6 +9,7 @@ catalogue itself (minutes per bug) is `python scripts/mutate.py`, outside CI.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import subprocess
 import sys
@@ -101,12 +102,22 @@ def test_the_copy_is_what_python_imports(tmp_path):
     files = mutate.tree_files()
     assert "seli_exact/svd.py" in files and not any(f.startswith("mutants/") for f in files)
     mutate.make_copy(files, copy)
-    (copy / bug.file).write_text(mutate.mutated_source(bug), encoding="utf-8")
+    planted = mutate.mutated_source(bug)
+    (copy / bug.file).write_text(planted, encoding="utf-8")
     env = mutate.environment(copy)
-    mutate.verify_imports(copy, bug, env)  # raises when anything comes from elsewhere
+    mutate.verify_imports(copy, bug, env, planted)  # raises when anything comes from elsewhere
     elsewhere = {**env, "PYTHONPATH": ""}
     with pytest.raises(RuntimeError, match="copy"):
-        mutate.verify_imports(tmp_path, bug, elsewhere)  # cwd without the packages
+        mutate.verify_imports(tmp_path, bug, elsewhere, planted)  # cwd without the packages
+    # a bug whose `replace` contains its `find` (a term appended) is recognised as planted, and
+    # the unmutated file is not
+    grown = dataclasses.replace(bug, find=bug.find, replace=bug.find + "  # planted")
+    text = mutate.mutated_source(grown)
+    (copy / bug.file).write_text(text, encoding="utf-8")
+    mutate.verify_imports(copy, grown, env, text)
+    (copy / bug.file).write_text((ROOT / bug.file).read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="does not carry the bug"):
+        mutate.verify_imports(copy, grown, env, text)
 
 
 def test_script_refuses_unknown_bug_ids():

@@ -104,3 +104,24 @@ def test_minority_cosine_tends_to_formula_4_as_lam_vanishes():
     G = [solve_regpath_point(step(4, R, "1/2", 5), lam).grams()[0] for lam in (1e-4, 1e-8)]
     cos = [g[2, 3] / math.sqrt(g[2, 2] * g[3, 3]) for g in G]
     assert abs(cos[1] - formula) < abs(cos[0] - formula) < 0.1
+
+
+@pytest.mark.parametrize("lam", [1.0, 1e-2, 1e-4])
+def test_linear_stationarity_bounds_the_true_error(lam):
+    """Strong convexity: ||Xi - Xi_lam|| <= ||grad L(Xi) + lam Xi|| / lam. At Xi = Xi_lam + delta the
+    reported relative bound must cover the true relative error ||delta|| / ||Xi||, and the
+    residual must be the gradient's, from scipy's softmax (not the library's)."""
+    from scipy.special import softmax
+
+    from seli_exact.regpath import linear_solution, linear_stationarity
+
+    counts = from_counts([9, 4, 1])
+    exact = linear_solution(counts, lam)
+    delta = 1e-3 * np.random.default_rng(0).standard_normal(exact.shape) * np.linalg.norm(exact) / exact.size**0.5
+    Xi = exact + delta
+    got = linear_stationarity(Xi, counts, lam)
+    Y = np.eye(counts.k)[:, counts.labels()]
+    residual = np.linalg.norm(softmax(Xi, axis=0) - Y + lam * Xi)
+    assert got["residual"] == pytest.approx(residual, rel=1e-9)
+    true = np.linalg.norm(delta) / np.linalg.norm(Xi)
+    assert true <= got["relative_error_bound"] <= (1 + 1 / lam) * true * 1.01  # L-smooth, L <= 1

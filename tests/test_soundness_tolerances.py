@@ -312,7 +312,7 @@ def test_remark32_tolerance_boundary():
 
 def test_nc1_tolerance_boundary():
     """sec5.metrics' NC1: O(d n) float64 products, RTOL64 (d n + 1)."""
-    _, base, meas = sec5_metrics._good()
+    _, base, meas, _ = sec5_metrics._good()
     bound = RTOL64 * (base.H.size + 1)
     assert _status(sec5_metrics, [replace(base, reported=base.reported * (1 + 0.5 * tolerances.float64(base.H.size)))]) is V
     assert _status(sec5_metrics, [replace(base, reported=base.reported * (1 + 2 * bound))]) is R
@@ -326,6 +326,32 @@ def test_nc1_tolerance_boundary():
     c = meas.counts.counts
     stated = max(RTOL64 * (meas.H.size + 1), RTOL64 * (len(c) + 1) * max(c) / min(c))
     assert _status(sec5_metrics, [scaled(1 + 2 * stated)]) is R
+
+
+def test_measure_nc2_to_nc4_and_norms_boundary():
+    """sec5.metrics' row for the rest of `seli measure`'s report: the same bound as its
+    distances; an NC4 disagreement is undecided only at a near tie (100 RTOL64 (d n + 1))."""
+    _, _, meas, _ = sec5_metrics._good()
+    tol = max(tolerances.lapack(meas.counts), tolerances.float64(meas.H.size))
+    c = meas.counts.counts
+    stated = max(RTOL64 * (meas.H.size + 1), RTOL64 * (len(c) + 1) * max(c) / min(c))
+
+    def moved(key, f):
+        return replace(meas, reported={**meas.reported, key: meas.reported[key] + f})
+
+    for key in ("nc3", "nc3_seli", "nc2_embeddings_seli", "norms_classifiers_error_seli"):
+        assert _status(sec5_metrics, [moved(key, 0.5 * tol)]) is V, key
+        assert _status(sec5_metrics, [moved(key, 2 * stated)]) is R, key
+
+
+def test_nc4_tie_gate_boundary(monkeypatch):
+    _, _, meas, _ = sec5_metrics._good()
+    want, _ = sec5_metrics.expected_measure(meas)
+    off = replace(meas, reported={**meas.reported, "nc4": want["nc4"] + 1 / meas.counts.n})
+    stated = 100 * RTOL64 * (meas.H.size + 1)
+    for tie, status in ((0.5 * tolerances.nc4_tie(meas.H.size), D), (2 * stated, R)):
+        monkeypatch.setattr(sec5_metrics, "expected_measure", lambda case, t=tie: (want, t))
+        assert _status(sec5_metrics, [off]) is status, tie
 
 
 def test_every_tolerance_function_has_a_boundary_test_here():

@@ -339,3 +339,27 @@ def test_a_real_short_run_is_verified_and_its_swapped_geometry_refuted():
             s[f"seli_{q}"], s[f"etf_{q}"] = r[f"etf_{q}"], r[f"seli_{q}"]
         swapped.append(s)
     assert judge_sgd_ufm(swapped, decrease_from=early).status is Status.REFUTED
+
+
+@pytest.mark.parametrize("given, counts", [
+    # (R, rho)-STEP by Definition 1, by hand: (1 - rho) k majorities of R n_min, then rho k
+    # minorities of n_min
+    (dict(k=6, R=(3,), rho="1/3", n_min=2), (6, 6, 6, 6, 2, 2)),
+    (dict(k=4, R=(10,), rho="3/4", n_min=1), (10, 1, 1, 1)),
+    (dict(k=4, R=(5,), rho="1/4", n_min=3), (15, 15, 15, 3)),
+])
+def test_every_step_parameter_given_is_the_one_trained(given, counts, tmp_path):
+    """k, R, rho and n_min given to the config are the ones its runs use and config.json keeps
+    (a setting parsed but replaced by its default would train another problem)."""
+    cfg = UFMConfig(**given)
+    assert [c.counts for _, c in cfg.groups()] == [counts]
+    out = tmp_path / "run"
+    argv = ["train", "ufm", "--out", str(out), "--k", str(given["k"]), "--R", str(given["R"][0]),
+            "--rho", given["rho"], "--n-min", str(given["n_min"]), "--seeds", "0", "--epochs", "2",
+            "--no-progress"]
+    assert main(argv) == 0
+    saved = json.loads((out / "config.json").read_text())["config"]
+    assert (saved["k"], saved["R"], saved["n_min"]) == (given["k"], list(given["R"]), given["n_min"])
+    assert saved["rho"] == given["rho"]
+    final = np.load(out / "final.npz")
+    assert tuple(np.bincount(final["labels_0"], minlength=given["k"])) == counts

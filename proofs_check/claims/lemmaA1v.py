@@ -9,7 +9,9 @@ The printed multiplier is derivations.paper.gradient_multiplier (typed in once).
 * numerically at 80 digits on the full n columns of several count vectors, the gradient from
   the softmax (not from the formula), relative to the gradient's size;
 * the library's own CE (seli_exact.simplex.softmax_ce and seli_exact.regpath.ce_gradient, float64)
-  at alpha Zhat against the same 80-digit values: the functions Sec. 4's solvers and checks use.
+  at alpha Zhat against the same 80-digit values: the functions Sec. 4's solvers and checks use;
+  also at alpha < 0, where every example is misclassified (the label logit is the smallest), so
+  the CE's other branch (a positive largest margin shifted out before the log-sum-exp) is judged.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def build(multiplier, profile: str) -> list[Case]:
 def cases(profile: str) -> list[Case]:
     out = build(printed, profile)
     out += [library_case(c, a) for c in (step(4, 10, "1/2", 5), from_counts([7, 3, 1]))
-            for a in ("0.01", "1", "5", "30")]
+            for a in ("0.01", "1", "5", "30", "-1", "-30")]
     return out
 
 
@@ -171,7 +173,7 @@ def judge(cases: list[Case]) -> Verdict:
 def planted() -> dict[str, list[Case]]:
     wrong = lambda kk: kk / (sympy.exp(ALPHA) + kk)  # noqa: E731 - k - 1 misprinted as k
     c = from_counts([7, 3, 1])
-    good = library_case(c, "1")
+    good, bad = library_case(c, "1"), library_case(c, "-30")
     return {
         "k / (exp(alpha) + k)": build(wrong, "quick"),
         "the symbolic part alone, k / (exp(alpha) + k)": [SymbolicCase(4, wrong(4))],
@@ -182,6 +184,8 @@ def planted() -> dict[str, list[Case]]:
         "a library CE gradient with the label entry doubled": [
             replace(good, gradient=good.gradient * np.where(sel_matrix(c) > 0, 2.0, 1.0))],
         "a library CE off by 1e-8": [replace(good, loss=good.loss * (1 + 1e-8))],
+        "a library CE of misclassified examples without the largest margin": [
+            replace(bad, loss=bad.loss - 30 * (1 - 1 / 3))],
     }
 
 

@@ -2,9 +2,10 @@
 positive for small lam.
 
 Along lam = 1e-2 .. 1e-8 on (R, 1/2)-STEP, k = 4 (seli_exact.regpath; every point certified and
-checked for optimality apart from the solver, proofs_check.path_points), the judge reads the
-margins off M itself, min over c and j != c of M[c, c] - M[j, c], and requires seli_exact's
-reported min_margin (Fig 3b's curve) to equal it.
+checked for optimality apart from the solver, proofs_check.path_points), and on count vectors
+with three or more distinct counts (beyond Fig 3b; the margins of different class pairs differ
+there), the judge reads the margins off M itself, min over c and j != c of M[c, c] - M[j, c],
+and requires seli_exact's reported min_margin (Fig 3b's curve) to equal it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from seli_exact import step
+from seli_exact import from_counts, step
 from seli_exact.regpath import class_sel, min_margin
 from seli_exact.verdict import Verdict
 
@@ -42,15 +43,18 @@ def own_margin(M) -> float:
     return float(min(M[c, c] - M[j, c] for c in range(k) for j in range(k) if j != c))
 
 
-def build(R, lam) -> Case:
-    p = path_point(step(4, R, "1/2", 5), lam)
-    return Case(f"R={R}", p, min_margin(p.M))
+def build(R, lam, counts=None) -> Case:
+    c = step(4, R, "1/2", 5) if counts is None else from_counts(counts)
+    p = path_point(c, lam)
+    return Case(f"R={R}" if counts is None else f"counts {list(c.counts)}", p, min_margin(p.M))
 
 
 def cases(profile: str) -> list[Case]:
     Rs = (1, 10, 100) if profile == "quick" else (1, 2, 5, 10, 50, 100, 1000)
     lams = [10.0**-j for j in range(2, 9, 3 if profile == "quick" else 1)]
-    return [build(R, lam) for R in Rs for lam in lams]
+    out = [build(R, lam) for R in Rs for lam in lams]
+    return out + [build(None, lam, counts) for counts in ([50, 20, 5, 3], [30, 12, 7, 7, 2])
+                  for lam in lams]
 
 
 def judge(cases: list[Case]) -> Verdict:
