@@ -1,6 +1,6 @@
 """seli_exact.sources: SRC specs for .npy, .npz:KEY, .pt:KEY, .safetensors:KEY, and every bad one.
 
-The safetensors reader is checked against files written here byte by byte from the format's
+The safetensors reader is checked against files written byte by byte from the format's
 documentation, and, where the `safetensors` package is installed, against files it writes.
 """
 
@@ -12,30 +12,9 @@ import struct
 import numpy as np
 import pytest
 
+from proofs_check.safetensors_layout import write_safetensors
 from seli_exact import SeliInputError
 from seli_exact.sources import BFloat16Array, load_source, parse_source
-
-
-def write_safetensors(path, tensors: dict, *, metadata=None, pad: int = 0, dtypes=None):
-    """The documented layout: u64 little-endian N, N bytes of JSON header, then the data buffer."""
-    names = {"float64": "F64", "float32": "F32", "float16": "F16", "int64": "I64", "int32": "I32",
-             "uint8": "U8", "bool": "BOOL"}
-    header, blobs, offset = {}, [], 0
-    for key, arr in tensors.items():
-        arr = np.ascontiguousarray(arr)
-        raw = arr.astype(arr.dtype.newbyteorder("<")).tobytes()
-        dtype = (dtypes or {}).get(key, names.get(arr.dtype.name))
-        header[key] = {"dtype": dtype, "shape": list(arr.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    if metadata is not None:
-        header["__metadata__"] = metadata
-    text = json.dumps(header).encode() + b" " * pad
-    with open(path, "wb") as fh:
-        fh.write(struct.pack("<Q", len(text)))
-        fh.write(text)
-        for b in blobs:
-            fh.write(b)
 
 
 # --------------------------------------------------------------------------- formats

@@ -30,7 +30,6 @@ STEP and on count vectors with several distinct counts.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,6 +45,7 @@ from seli_exact.verdict import Verdict
 from .. import tolerances
 from ..evidence import residual_row, to_mpf, undecided_row, verdict
 from ..lapack import reference, seli_factors
+from ..safetensors_layout import write_safetensors
 
 ID = "sec5.metrics"
 REFERENCE = "Sec. 5 (metrics of Figs 2-4), Sec. G (centring), NC1 of Papyan et al. [26]"
@@ -153,21 +153,6 @@ def _widened(A: np.ndarray, dtype: str) -> np.ndarray:
     return A.astype(np.float64)
 
 
-def _write_safetensors(path: Path, tensors: dict) -> None:
-    """The documented layout: an 8-byte little-endian header length, the JSON header, then the
-    C-order little-endian buffers (written here, apart from the reader it feeds)."""
-    names = {"float32": "F32", "float64": "F64", "float16": "F16", "int64": "I64", "uint16": "BF16"}
-    header, blobs, at = {}, [], 0
-    for key, (arr, dtype) in tensors.items():
-        raw = np.ascontiguousarray(arr).tobytes()
-        header[key] = {"dtype": names[dtype], "shape": list(arr.shape),
-                       "data_offsets": [at, at + len(raw)]}
-        blobs.append(raw)
-        at += len(raw)
-    text = json.dumps(header).encode()
-    path.write_bytes(len(text).to_bytes(8, "little") + text + b"".join(blobs))
-
-
 def stored_measure_case(name, counts, W, H, kind: str, dtype: str, block=7) -> MeasureCase:
     """measure on W (d, k) and H (d, n) saved as PyTorch-layout files (classifier k x d, features
     n x d, labels int64) of `kind` in `dtype`, read back by seli_exact.sources."""
@@ -182,8 +167,8 @@ def stored_measure_case(name, counts, W, H, kind: str, dtype: str, block=7) -> M
             np.savez(f, W=Wn, H=Hn, y=y)
             specs = [f"{f}:{a}" for a in ("W", "H", "y")]
         else:
-            st = "uint16" if dtype == "bfloat16" else dtype
-            _write_safetensors(f, {"fc.weight": (Wn, st), "features": (Hn, st), "labels": (y, "int64")})
+            bf16 = {"fc.weight": "BF16", "features": "BF16"} if dtype == "bfloat16" else None
+            write_safetensors(f, {"fc.weight": Wn, "features": Hn, "labels": y}, dtypes=bf16)
             specs = [f"{f}:{a}" for a in ("fc.weight", "features", "labels")]
         m = measure(*(load_source(spec) for spec in specs), center="balanced", chunk_rows=block)
         reported = _reported(m)
