@@ -167,7 +167,7 @@ print(json.dumps({n: importlib.import_module(n).__file__ for n in names}))
 """
 
 
-def verify_imports(copy: Path, bug: Bug, env: dict, expected: str = "") -> None:
+def verify_imports(copy: Path, bug: Bug, env: dict, expected: str) -> None:
     """The packages, and the mutated module with the bug in it, must be imported from the copy;
     `expected` is the mutated module's whole text (compared whole: a `replace` may contain its
     `find`)."""

@@ -43,18 +43,22 @@ def own_margin(M) -> float:
     return float(min(M[c, c] - M[j, c] for c in range(k) for j in range(k) if j != c))
 
 
-def build(R, lam, counts=None) -> Case:
-    c = step(4, R, "1/2", 5) if counts is None else from_counts(counts)
-    p = path_point(c, lam)
-    return Case(f"R={R}" if counts is None else f"counts {list(c.counts)}", p, min_margin(p.M))
+def counts_case(name: str, counts, lam) -> Case:
+    p = path_point(counts, lam)
+    return Case(name, p, min_margin(p.M))
+
+
+def build(R, lam) -> Case:
+    """Fig 3b's instance: (R, 1/2)-STEP, k = 4, n_min = 5."""
+    return counts_case(f"R={R}", step(4, R, "1/2", 5), lam)
 
 
 def cases(profile: str) -> list[Case]:
     Rs = (1, 10, 100) if profile == "quick" else (1, 2, 5, 10, 50, 100, 1000)
     lams = [10.0**-j for j in range(2, 9, 3 if profile == "quick" else 1)]
     out = [build(R, lam) for R in Rs for lam in lams]
-    return out + [build(None, lam, counts) for counts in ([50, 20, 5, 3], [30, 12, 7, 7, 2])
-                  for lam in lams]
+    beyond = [from_counts(c) for c in ([50, 20, 5, 3], [30, 12, 7, 7, 2])]
+    return out + [counts_case(f"counts {list(c.counts)}", c, lam) for c in beyond for lam in lams]
 
 
 def judge(cases: list[Case]) -> Verdict:
