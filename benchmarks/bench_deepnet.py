@@ -1,6 +1,7 @@
 """Deep-net training speed: the resident-data loop of training.deepnet against a plain DataLoader.
 
     python benchmarks/bench_deepnet.py [--epochs 5] [--threads 1] [--gpu-epochs 3] [--bf16]
+    python benchmarks/bench_deepnet.py --fit       # refit training.cost's deep-net constants
 
 CPU (always): the digits default (MLP, (10, 1/2)-STEP digits, n = 935, batch 32), seconds per
 training epoch, median over --epochs epochs after one warm-up epoch, for
@@ -16,6 +17,12 @@ epoch (median of --gpu-epochs after a warm-up epoch) for
   * plain:    DataLoader over CPU tensors, .to(device) per batch, NCHW, fp32;
 and the ratio plain / resident. `--gpu-on-cpu` runs that comparison on the CPU at a toy size,
 to exercise the code path on a machine without a GPU (its timings mean nothing).
+
+--fit times one training step (one thread, digits, batch 32 and 128) of MLPs of several widths,
+ResNet-18 and VGG-13, and fits training.cost's model of a step, layers x DN_LAYER_S +
+6 macs batch / F (F for linear layers and for convolutions), by nonnegative least squares; it
+prints the constants beside training.cost's (these, rounded) and the estimate of Fig 2 on
+digits beside README's measured time.
 """
 
 from __future__ import annotations
@@ -113,6 +120,42 @@ def synthetic_cifar(per_class: int, seed: int = 0) -> LabelledData:
     return LabelledData("cifar10-synthetic", x, y.astype(np.int64), 10, "random")
 
 
+FIT_MODELS = (("mlp", 64, 32), ("mlp", 256, 32), ("mlp", 1024, 32), ("mlp", 256, 128),
+              ("resnet18", 4, 32), ("resnet18", 16, 32), ("vgg13", 16, 32))
+
+
+def fit(epochs: int) -> None:
+    """Fit training.cost's deep-net step model (see the module docstring) and print it."""
+    from scipy.optimize import nnls  # costs are not negative
+
+    from training import cost
+
+    torch.set_num_threads(1)
+    sub = step_subsample(load_digits(), 10, "1/2", seed=0)
+    x, y = to_device(sub, "cpu")
+    A, b = [], []
+    for arch, width, batch in FIT_MODELS:
+        model = build_model(arch, (1, 8, 8), 10, width=width, seed=0)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        gen = torch.Generator().manual_seed(0)
+        step = timed_epochs(lambda: train_epoch(model, opt, x, y, batch_size=batch,
+                                                generator=gen).item(), epochs, "cpu")
+        flops = cost.step_flops(arch, (1, 8, 8), 10, width, batch)
+        A.append([cost.network_layers(arch, (1, 8, 8), 10, width),
+                  flops if arch == "mlp" else 0.0, 0.0 if arch == "mlp" else flops])
+        b.append(statistics.median(step) / -(-y.shape[0] // batch))
+    sol, _ = nnls(np.array(A), np.array(b))
+    print(f"DN_LAYER_S {sol[0]:.3g} (training.cost {cost.DN_LAYER_S:.3g}), DN_LINEAR_FLOPS "
+          f"{1 / sol[1] if sol[1] else float('inf'):.3g} ({cost.DN_LINEAR_FLOPS:.3g}), "
+          f"DN_CONV_FLOPS {1 / sol[2] if sol[2] else float('inf'):.3g} "
+          f"({cost.DN_CONV_FLOPS:.3g})")
+    for (arch, width, batch), row, t in zip(FIT_MODELS, A, b):
+        print(f"  {arch} width {width} batch {batch}: {t * 1e3:.2f} ms/step measured, "
+              f"{np.dot(row, sol) * 1e3:.2f} fitted")
+    est = sum(DeepNetConfig(R=R).seconds_estimate() for R in (1, 10, 100))
+    print(f"Fig 2 on digits (R = 1, 10, 100) estimated {est:.0f} s (README: about 34 s per R)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=5, help="timed CPU epochs (median)")
@@ -121,7 +164,11 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true", help="also time the resident loop with bf16")
     ap.add_argument("--gpu-on-cpu", dest="gpu_on_cpu", action="store_true",
                     help="run the ResNet comparison on the CPU at a toy size (code path only)")
+    ap.add_argument("--fit", action="store_true", help="refit training.cost's deep-net constants")
     args = ap.parse_args()
+    if args.fit:
+        fit(args.epochs)
+        return
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_ufm.py                 # medians of 5 interleaved repetitions
     python benchmarks/bench_ufm.py --full          # also time the whole Fig 4 (1e5 epochs)
+    python benchmarks/bench_ufm.py --fit           # refit training.cost's UFM constants
 
 When CUDA is available the script also times the GPU path once: the plain loop on the GPU and
 the batched torch engine on the GPU, eager and replayed as CUDA graphs.
@@ -18,6 +19,13 @@ the median of the per-repetition ratios are reported.
 The whole-figure time is extrapolated from the measured kernel throughput (total steps /
 steps per second), and with --full measured by running `train_ufm` for 1e5 epochs with its
 metrics (no output folder).
+
+--fit times the kernel (one thread) and the batched torch engine on configurations of several
+k, d, batch sizes and GD, and one metric evaluation of several sizes, fits the cost model of
+training.cost by nonnegative least squares (seconds = steps x STEP_S + epochs sum n k d x NKD_S, and per
+evaluation runs x EVAL_RUN_S + sum n k d x EVAL_NKD_S) and prints the fitted constants beside
+the ones in training.cost (which are these, rounded up), and the estimates of Fig 4 and of
+the long-tail Fig 4 beside README's measured times.
 """
 
 from __future__ import annotations
@@ -80,6 +88,75 @@ def batched_rate(cfg: UFMConfig, epochs: int) -> tuple[float, int]:
     return steps / el, len(runs)
 
 
+FIT_CONFIGS = (dict(R=(10,)), dict(R=(10,), d=64), dict(R=(10,), batch_size=32),
+               dict(k=10, R=(10,)), dict(R=(10,), optimizer="gd"),
+               dict(R=(10,), d=256, batch_size=64))
+
+
+def fit(reps: int = 3) -> None:
+    """Fit training.cost's UFM constants (see the module docstring) and print them."""
+    import numpy as np
+    from scipy.optimize import nnls  # costs are not negative
+
+    from training import cost
+    from training.ufm import evaluate
+
+    for engine, target in (("kernel", (cost.KERNEL_STEP_S, cost.KERNEL_NKD_S)),
+                           ("torch", (cost.TORCH_STEP_S, cost.TORCH_NKD_S))):
+        A, b = [], []
+        for kw in FIT_CONFIGS:
+            cfg = UFMConfig(seeds=(0, 1, 2), engine=engine,
+                            threads=1 if engine == "kernel" else 0, **kw)
+            runs = make_runs(cfg)
+            batch = None if cfg.optimizer == "gd" else cfg.batch_size
+            epochs = max(2, int(3e6 / sum(r.counts.n * cfg.k * cfg.d for r in runs)))
+            if engine == "torch":
+                epochs = max(2, epochs // 30)
+            sec = statistics.median(_advance_seconds(cfg, epochs) for _ in range(reps))
+            ns = [r.counts.n for r in runs]
+            if engine == "kernel":
+                steps = sum(1 if batch is None else -(-n // batch) for n in ns)
+                A.append([epochs * steps, epochs * sum(ns) * cfg.k * cfg.d])
+            else:
+                per = max(ns) if batch is None else batch
+                longest = 1 if batch is None else max(-(-n // batch) for n in ns)
+                A.append([epochs * longest, epochs * longest * len(ns) * per * cfg.k * cfg.d])
+            b.append(sec)
+        x, _ = nnls(np.array(A, dtype=float), np.array(b))
+        print(f"{engine}: STEP_S {x[0]:.3g} (training.cost {target[0]:.3g}), NKD_S {x[1]:.3g} "
+              f"(training.cost {target[1]:.3g})")
+    A, b = [], []
+    for profile in ("exp:k=10:ratio=1,10,100:n_max=100", "exp:k=10:ratio=1,10,100:n_max=1000"):
+        cfg = UFMConfig(profile=profile, d=32)
+        runs = make_runs(cfg)
+        Wt, Ht = init_state(cfg, runs)
+        evaluate(Wt, Ht, runs, cfg, 0)
+        t = time.perf_counter()
+        for _ in range(reps):
+            evaluate(Wt, Ht, runs, cfg, 0)
+        b.append((time.perf_counter() - t) / reps)
+        A.append([len(runs), sum(r.counts.n for r in runs) * cfg.k * cfg.d])
+    x, _ = nnls(np.array(A, dtype=float), np.array(b))
+    print(f"metrics: EVAL_RUN_S {x[0]:.3g} (training.cost {cost.EVAL_RUN_S:.3g}), EVAL_NKD_S "
+          f"{x[1]:.3g} (training.cost {cost.EVAL_NKD_S:.3g})")
+    print(f"estimates with training.cost: Fig 4 {UFMConfig().seconds_estimate():.0f} s (README: "
+          f"60-137 s measured), long-tail Fig 4 "
+          f"{UFMConfig(profile='exp:k=10:ratio=1,10,100:n_max=100').seconds_estimate():.0f} s "
+          "(README: 494 s)")
+
+
+def _advance_seconds(cfg: UFMConfig, epochs: int) -> float:
+    runs = make_runs(cfg)
+    Wt, Ht = init_state(cfg, runs)
+    engine = make_engine(cfg, runs, Ht.shape[1])
+    engine.advance(Wt, Ht, 0, 1)
+    t0 = time.perf_counter()
+    engine.advance(Wt, Ht, 1, 1 + epochs)
+    el = time.perf_counter() - t0
+    engine.close()
+    return el
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--reps", type=int, default=5)
@@ -90,7 +167,11 @@ def main(argv=None) -> int:
     p.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     p.add_argument("--full", action="store_true", help="also run the whole Fig 4 (1e5 epochs)")
     p.add_argument("--json", help="write the results to this file")
+    p.add_argument("--fit", action="store_true", help="refit training.cost's UFM constants")
     a = p.parse_args(argv)
+    if a.fit:
+        fit(a.reps)
+        return 0
 
     base = dict(d=a.d, dtype=a.dtype)
     cfg = UFMConfig(**base)

@@ -14,6 +14,11 @@ R = 1 + r); treating a, b as reals >= 0 proves more than the integer cases need.
 * a quotient N / D (SymPy's `fraction` after `together`) is > 0 when both N and D are proven
   > 0 by the first rule.
 
+Both rules look at the expression after `together`, which cancels common factors (a * (1/a) is
+1 in SymPy), so first every power with a negative exponent in the expression as given must have
+a base proven nonzero on the domain (positive or negative by these same rules; positive for a
+fractional power): a * (2/3 + 2/(3 a)) is undefined at a = 0, though it cancels to (2 a + 2)/3.
+
 Nothing else: no squaring of P - Q and no negative-denominator case (the STEP entries and the
 derivatives of Eq. (4) need neither). A term whose sign SymPy cannot decide leaves the statement
 unproven; it is never called proven because simplification gave up.
@@ -47,8 +52,17 @@ class SignProof:
 
 
 def prove_positive(expr: sympy.Expr) -> SignProof:
-    """Prove expr > 0 for every value of its (sign-declared) symbols; see the module doc."""
-    expr = sympy.together(sympy.sympify(expr))
+    """Prove expr > 0 for every value of its (sign-declared) symbols; see the module doc.
+
+    >>> a = sympy.Symbol("a", nonnegative=True)
+    >>> prove_positive(-a * (sympy.Rational(-2, 3) - 2 / (3 * a))).reason   # undefined at a = 0
+    'the base a of a negative power is not shown nonzero'
+    """
+    expr = sympy.sympify(expr)
+    ok, why = _defined(expr)
+    if not ok:
+        return SignProof(False, (), why)
+    expr = sympy.together(expr)
     if expr.is_positive:
         return SignProof(True, ("positive by assumptions",))
     num, den = sympy.fraction(expr)
@@ -59,6 +73,21 @@ def prove_positive(expr: sympy.Expr) -> SignProof:
             return SignProof(False, tuple(steps), f"{part}: {how}")
         steps.append(f"{part}: {how}")
     return SignProof(True, tuple(steps))
+
+
+def _defined(expr: sympy.Expr) -> tuple[bool, str]:
+    """(True, "") when every base of a negative power in `expr` is proven nonzero: positive, or
+    negative under an integer exponent (a fractional power of a negative base is not real)."""
+    for power in sorted(expr.atoms(sympy.Pow), key=sympy.count_ops):
+        if not power.exp.is_negative:
+            continue
+        base = power.base
+        if prove_positive(base).proven:
+            continue
+        if power.exp.is_integer and prove_positive(-base).proven:
+            continue
+        return False, f"the base {base} of a negative power is not shown nonzero"
+    return True, ""
 
 
 def _positive_sum(expr: sympy.Expr) -> tuple[bool, str]:

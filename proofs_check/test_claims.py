@@ -13,7 +13,7 @@ from seli_exact import ClassCounts
 BEYOND_STEP = {
     "cor1.1", "cor1.2", "def3.geometry", "cert.dual_feasible", "cert.duality_gap",
     "cert.complementary_slackness", "relax.optimum", "relax.tight", "thm1.any_counts", "prop1",
-    "lemmaA1v", "sec4.4", "margin_positive", "sec5.metrics",
+    "lemmaA1v", "sec4.4", "margin_positive", "sec5.metrics", "sec4.path",
 }
 
 

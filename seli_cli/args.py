@@ -5,17 +5,25 @@ seli_cli.main), with these helpers and seli_exact.validate's finite ranges; ever
 SeliInputError sentence naming the flag, the value seen and the fix.
 
   lists        text_list(flag, text, example)          "1,10,100" -> ["1", "10", "100"]; empty
-                                                       text or an empty item is refused
+                                                       text, an empty item or an item with a
+                                                       space inside ("1 0") is refused
   numbers      digits(text)                            --digits in [1, MAX_DIGITS]
-  paths        out_folder(flag, text)                  a folder to write into (may not exist yet)
+               lambdas(flag, text)                     a lambda grid (seli_exact.regpath), its
+                                                       list form checked as text_list does
+  paths        out_folder(flag, text, files)           a folder to write into (may not exist
+                                                       yet), and the files it will hold
                out_file(flag, text)                    a file to write (may not exist yet)
                in_file(flag, text, max_bytes)          a regular file to read, of bounded size
   conflicts    exclusive(args, {dest: flag, ...})      at most one of the flags given
 
 Output paths are refused when empty (which would mean the current folder), under /proc, /sys
 or /dev (system folders, never a place for results), when a file stands where a folder is meant
-or the reverse, when an existing output is not a regular file (a device, a pipe), and when the
-nearest existing folder is not writable. Nothing is created or written by these checks.
+or the reverse, when an existing output is not a regular file (a device, a pipe), when the
+nearest existing folder is not writable, and when its disk has no byte (or no inode) left. Any
+path that is relative is refused when the current folder was removed. Nothing is created or
+written by these checks. An existing output file is replaced (atomically, seli_exact.atomic), as
+`-o FILE` does in Unix tools; a write that fails later (the disk fills while the command runs)
+is SeliOutputError, and the old file stays whole.
 
 >>> text_list("--R", "1, 10,100", example="1,10,100")
 ['1', '10', '100']
@@ -33,7 +41,7 @@ import sys
 from pathlib import Path
 
 from seli_exact.errors import SeliInputError
-from seli_exact.validate import whole
+from seli_exact.validate import relative_path, whole
 
 # --digits: the library itself runs at any precision (checked to 30,000 digits), but the
 # resource estimates of seli_cli.limits are fitted on measurements up to 300 digits only, and an
@@ -54,7 +62,23 @@ def text_list(flag: str, text, *, example: str) -> list[str]:
     if any(x == "" for x in items):
         raise SeliInputError(f"`{flag}` has an empty item in {_short(raw)}; list values "
                              f"separated by single commas, e.g. {flag} {example}.")
+    spaced = [x for x in items if len(x.split()) > 1]
+    if spaced:
+        raise SeliInputError(f"`{flag}` item {_short(spaced[0])} has a space inside; separate "
+                             f"values by commas, e.g. {flag} {example}.")
     return items
+
+
+def lambdas(flag: str, text) -> list[float]:
+    """A lambda grid, "1e-1,1e-2" or "logspace:A:B:N" (seli_exact.regpath.parse_lambdas), with
+    the list form held to text_list's rules first: an empty item ("1e-1,,1e-2") or a space
+    inside an item ("1 0") is refused rather than dropped or joined."""
+    from seli_exact.regpath import parse_lambdas
+
+    raw = "" if text is None else str(text)
+    if not raw.strip().startswith("logspace:"):
+        text_list(flag, raw, example="1e-1,1e-2")
+    return parse_lambdas(raw)
 
 
 def digits(text) -> int:
@@ -63,16 +87,25 @@ def digits(text) -> int:
                  fix=f"Try --digits 50 (at most {MAX_DIGITS}).")
 
 
-def out_folder(flag: str, text) -> Path:
-    """A folder the command will write into: it may not exist yet, but it must be creatable."""
+def out_folder(flag: str, text, files=()) -> Path:
+    """A folder the command will write into: it may not exist yet, but it must be creatable;
+    each name of `files` in it, where it exists, must be a file the command may replace."""
     path = _path(flag, text, "a folder", "figs")
     if path.exists():
         if not path.is_dir():
             raise SeliInputError(f"`{flag}` must be a folder; got {_show(path)}, which is "
                                  f"{_kind(path)}. Give a folder path (it may not exist yet).")
         _writable(flag, path, path)
+        _space(flag, path, path)
     else:
         _creatable(flag, path)
+    for name in files:
+        target = path / name
+        if target.is_dir():
+            raise SeliInputError(f"`{flag}` {_show(path)} holds a folder named {name} where "
+                                 "that output file goes; move it or name another folder.")
+        if target.exists() or target.is_symlink():
+            out_file(flag, str(target))
     return path
 
 
@@ -93,6 +126,7 @@ def out_file(flag: str, text) -> Path:
                                  f"{_kind(real)}. Give a file path, e.g. out.json.")
         _system(flag, real)
         _writable(flag, path, real.parent)
+        _space(flag, path, real.parent)
         return real
     if path.is_symlink():  # a dangling link: writing would replace the link itself
         raise SeliInputError(f"`{flag}` {_show(path)} is a symbolic link to nothing; give the "
@@ -145,6 +179,8 @@ def _path(flag: str, text, what: str, example: str, *, check_system: bool = True
     if "\x00" in raw:
         raise SeliInputError(f"`{flag}` must be a path; got text with a NUL character. "
                              "Give a path.")
+    if not raw.startswith("~"):  # "~/x" is absolute once expanded
+        relative_path(flag, raw)
     try:
         raw.encode(sys.getfilesystemencoding(), "surrogateescape")
     except UnicodeEncodeError:
@@ -186,12 +222,35 @@ def _creatable(flag: str, path: Path) -> None:
         raise SeliInputError(f"`{flag}` {_show(path)} cannot be created: {_show(parent)} is "
                              f"{_kind(parent)}, not a folder. Give another path.")
     _writable(flag, path, parent)
+    _space(flag, path, parent)
 
 
 def _writable(flag: str, path: Path, folder: Path) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise SeliInputError(f"`{flag}` {_show(path)} cannot be written: the folder "
                              f"{_show(folder)} is not writable. Give a path in a writable folder.")
+
+
+def _space(flag: str, path: Path, folder: Path) -> None:
+    """Refuse a folder whose disk has no byte or no inode left for this user: every write there
+    would fail. (A disk with a little room left passes; a write that then fills it is reported as
+    SeliOutputError, see seli_exact.atomic.)"""
+    try:
+        st = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs (Windows), or a folder we cannot stat
+        return
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    blocks = st.f_bfree if root else st.f_bavail  # root may use the reserved blocks
+    inodes = st.f_ffree if root else st.f_favail
+    # f_blocks / f_files of 0: a file system that does not count (some virtual ones)
+    if st.f_blocks > 0 and blocks == 0:
+        raise SeliInputError(f"`{flag}` {_show(path)} is on a full disk (0 bytes free in "
+                             f"{_show(folder)}); free some space or choose a folder on another "
+                             "disk.")
+    if st.f_files > 0 and inodes == 0:
+        raise SeliInputError(f"`{flag}` {_show(path)} is on a disk with no free inodes (no "
+                             f"new file can be made in {_show(folder)}); delete some files or "
+                             "choose a folder on another disk.")
 
 
 def _kind(path: Path) -> str:

@@ -15,13 +15,13 @@ import time
 from seli_exact.atomic import atomic_write
 from seli_exact.errors import SeliInputError
 
-from .args import out_file
+from .args import out_file, text_list
 from .progress import Progress, add_progress_argument
 
 PROFILES = ("quick", "thorough")
 # Measured on the shared 2-core development machine (wall clock under load; CPU time); the help
 # states them.
-TIMINGS = {"quick": "about 15 s, 16 s of CPU",
+TIMINGS = {"quick": "18-20 s on two quiet cores",
            "thorough": "about 2.5 min, 95 s of CPU; it trains small models"}
 JSON_KEYS = ("id", "reference", "status", "instances", "worst", "worst_kind", "evidence")
 
@@ -32,7 +32,9 @@ def add_arguments(p, argv=()) -> None:
         help=f"quick (default, {TIMINGS['quick']}) or thorough ({TIMINGS['thorough']}): larger "
              "instances, more examples, cvxpy, the training claims",
     )
-    p.add_argument("--json", metavar="FILE", help="also write the verdicts and their evidence to FILE")
+    p.add_argument("--json", metavar="FILE",
+                   help="also write the verdicts and their evidence to FILE (an existing FILE "
+                        "is replaced, atomically: it holds the old verdicts or the new ones)")
     p.add_argument("--claims", metavar="ID[,ID...]",
                    help="run only these claim ids (default: every registered claim)")
     add_progress_argument(p)
@@ -41,12 +43,16 @@ def add_arguments(p, argv=()) -> None:
 def _select(args, known: dict) -> list[str]:
     if args.claims is None:
         return list(known)
-    selected = [s.strip() for s in args.claims.split(",") if s.strip()]
-    unknown = [s for s in selected if s not in known]
-    if unknown or not selected:
+    raw = args.claims
+    if not raw.replace(",", "").strip():  # nothing but commas and spaces: no claim named
+        unknown = [repr(raw)]
+    else:  # an empty item beside named ones ("a,,b") is refused, not dropped
+        selected = text_list("--claims", raw, example=next(iter(known), "ID"))
+        unknown = [s for s in selected if s not in known]
+    if unknown:
         raise SeliInputError(
             "`--claims` must name registered claims; got "
-            f"{', '.join(unknown) or repr(args.claims)}. Known ids: {', '.join(known)}."
+            f"{', '.join(unknown)}. Known ids: {', '.join(known)}."
         )
     return selected
 

@@ -9,7 +9,8 @@ from .common import add_counts_arguments, counts_from_args
 def add_arguments(p, argv=()) -> None:
     add_counts_arguments(p)
     p.add_argument("--out", required=True, metavar="DIR",
-                   help="output folder for fig1.png, fig1.pdf, fig1.json (created if missing)")
+                   help="output folder for fig1.png, fig1.pdf, fig1.json (created if missing; "
+                        "files of those names are replaced, the three together and atomically)")
 
 
 def check_args(args):
@@ -18,7 +19,7 @@ def check_args(args):
 
     counts = counts_from_args(args)
     fig1_coordinates(counts)  # refuses k != 4 with one sentence; a k = 4 SVD costs nothing
-    return counts, out_folder("--out", args.out)
+    return counts, out_folder("--out", args.out, files=("fig1.png", "fig1.pdf", "fig1.json"))
 
 
 def run(args) -> int:

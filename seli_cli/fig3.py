@@ -8,10 +8,11 @@ from __future__ import annotations
 import sys
 
 from seli_exact.errors import SeliInputError
-from seli_exact.regpath import GAP_TARGET, parse_lambdas
+from seli_exact.regpath import GAP_TARGET
 from seli_exact.regpath.fig3 import OUTPUTS, fig3_rows, write_fig3
 from seli_exact.validate import whole
 
+from .args import lambdas as parse_lambdas
 from .args import out_folder, text_list
 from .progress import Progress, add_progress_argument
 
@@ -24,7 +25,9 @@ MAX_CURVES = 12  # one colour per R; more is unreadable
 
 
 def add_arguments(p, argv=()) -> None:
-    p.add_argument("--out", required=True, help="output folder for fig3.png, fig3.pdf, fig3.csv")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder for fig3.png, fig3.pdf, fig3.csv (created if missing; "
+                        "files of those names are replaced, the three together and atomically)")
     p.add_argument("--R", dest="Rs", default=DEFAULT_RS,
                    help=f"imbalance ratios, whole numbers in [1, {MAX_R}], comma-separated, at "
                         f"most {MAX_CURVES} (default {DEFAULT_RS}); n_min is chosen so that n "
@@ -55,15 +58,8 @@ def check_args(args):
     written: the ratios, the lambda grid, and the output folder (creatable and writable, and
     none of fig3.csv/png/pdf in it a folder)."""
     Rs = parse_Rs(args.Rs)
-    lambdas = parse_lambdas(args.lambdas)
-    out = out_folder("--out", args.out)
-    for name in OUTPUTS:
-        if (out / name).is_dir():
-            raise SeliInputError(
-                f"`--out` folder {str(out)!r} holds a folder named {name}, where the figure "
-                "goes. Move it or name another folder."
-            )
-    return out, Rs, lambdas
+    lambdas = parse_lambdas("--lambdas", args.lambdas)
+    return out_folder("--out", args.out, files=OUTPUTS), Rs, lambdas
 
 
 def run(args) -> int:

@@ -6,18 +6,24 @@ any class counts (L, the resolvent, the integral formulas of G_M and G_W, p*, th
 
 from __future__ import annotations
 
-from seli_exact.atomic import atomic_write
+from seli_exact.atomic import atomic_write_all
 
 from .args import out_folder
 
+OUTPUTS = ("formulas.tex", "formulas.md", "formulas.json")
+
 
 def add_arguments(p, argv=()) -> None:
-    p.add_argument("--out", required=True, help="folder to write formulas.tex, formulas.md and formulas.json")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder to write formulas.tex, formulas.md and formulas.json into "
+                        "(created if missing; files of those names are replaced, the three "
+                        "together and atomically)")
 
 
 def check_args(args):
-    """The --out folder, checked (writable, not a file, not a system folder) before any work."""
-    return out_folder("--out", args.out)
+    """The --out folder, checked (writable, not a file, not a system folder, a disk with room,
+    no folder where an output file goes) before any work."""
+    return out_folder("--out", args.out, files=OUTPUTS)
 
 
 def run(args) -> int:
@@ -25,8 +31,7 @@ def run(args) -> int:
     from derivations.export import formula_records, to_json, to_latex, to_markdown
 
     records = formula_records()
-    for name, text in (("formulas.tex", to_latex(records)), ("formulas.md", to_markdown(records)),
-                       ("formulas.json", to_json(records))):
-        atomic_write(out / name, text)
+    texts = (to_latex(records), to_markdown(records), to_json(records))
+    atomic_write_all({out / name: text for name, text in zip(OUTPUTS, texts)})
     print(f"wrote {len(records)} formulas to {out}/formulas.tex, formulas.md, formulas.json")
     return 0

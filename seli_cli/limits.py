@@ -30,6 +30,13 @@ is refused before anything is allocated, with the estimate and the limit in one 
 memory is held to half of this machine's physical memory, time to TIME_LIMIT_S. The digits
 above 300 are not modelled (MAX_DIGITS in seli_cli.args).
 
+Training runs are held to their own limit, TRAIN_TIME_LIMIT_S (1 h), estimated from the run's
+counted arithmetic by training.cost (steps x runs x the engine's cost per step, plus the metric
+evaluations; for deep nets the network's FLOPs and layers times n x epochs, one CPU thread):
+`check_train_time` refuses a longer run unless --allow-long is given. The longest training the
+README documents, the long-tail Fig 4 (about 8 min on 2 cores), is estimated at about 7 min;
+`--epochs 1e9` on Fig 4's setup at about 19 days.
+
 >>> from seli_exact.counts import step
 >>> cost = geometry_cost(step(4, 10, "1/2", 5))
 >>> cost.bytes < 1e6 and cost.seconds < 1e-3
@@ -46,6 +53,10 @@ from seli_exact.errors import SeliInputError
 # A command that would run longer than this is refused: the CLI is interactive, and such an
 # input is almost always a typo (a k or a count list with too many entries).
 TIME_LIMIT_S = 600.0
+# A training estimated to run longer than this on the CPU is refused unless --allow-long: an
+# hour is seven times the longest training the README documents, and far below what a mistyped
+# --epochs asks for (days to years).
+TRAIN_TIME_LIMIT_S = 3600.0
 
 # Measured constants (see the module docstring): bytes and seconds per k^2, J^2 or J^3.
 F64_BYTES_K2, F64_BYTES_JSON_K2, F64_BYTES_J2 = 120.0, 260.0, 40.0
@@ -124,6 +135,22 @@ def check_cost(cost: Cost, what: str, fix: str) -> None:
     if cost.seconds > TIME_LIMIT_S:
         raise SeliInputError(f"{what} would take an estimated {_seconds(cost.seconds)}, more than "
                              f"the limit of {_seconds(TIME_LIMIT_S)}; {fix}")
+
+
+def check_train_time(seconds: float | None, what: str, *, allowed: bool) -> None:
+    """Refuse a training (`what`, a phrase naming it) estimated to run longer than
+    TRAIN_TIME_LIMIT_S, unless `allowed` (--allow-long); None (not estimated: cuda) passes."""
+    if seconds is None or allowed or seconds <= TRAIN_TIME_LIMIT_S:
+        return
+    raise SeliInputError(
+        f"{what} would take an estimated {_seconds(seconds)} on this CPU, more than the limit of "
+        f"{_seconds(TRAIN_TIME_LIMIT_S)}; pass --allow-long to train anyway, or lower --epochs."
+    )
+
+
+def seconds_text(s: float) -> str:
+    """A duration as the limits' messages write it: 600 -> "10 min"."""
+    return _seconds(s)
 
 
 def _bytes(n: float) -> str:

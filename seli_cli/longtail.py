@@ -14,7 +14,8 @@ def add_arguments(p, argv=()) -> None:
 
     p.add_argument("--out", required=True, metavar="DIR",
                    help="output folder for longtail.png, longtail.pdf and longtail.json (the "
-                   "numbers drawn), created if missing")
+                   "numbers drawn), created if missing; files of those names are replaced, the "
+                   "three together and atomically")
     p.add_argument("--profile", action="append", metavar="SPEC",
                    help=f"{PROFILE_HELP}; repeat for several rows; default "
                    f"{' and '.join(DEFAULT_PROFILES)} (CIFAR-10-LT-like and ImageNet-LT-like)")
@@ -30,7 +31,8 @@ def check_args(args):
         # the figure computes the float64 geometry of each profile (and prints k^2 cosines)
         check_cost(geometry_cost(counts), f"the long-tail figure of {spec!r} ({counts.k:,} classes)",
                    "give a profile with fewer classes.")
-    return specs, out_folder("--out", args.out)
+    return specs, out_folder("--out", args.out,
+                             files=("longtail.png", "longtail.pdf", "longtail.json"))
 
 
 def run(args) -> int:

@@ -20,6 +20,7 @@ from seli_exact.sources import SRC_HELP
 from . import args as args_checks
 from .progress import Progress, add_progress_argument
 
+OUTPUTS = ("measure.json", "measure.png", "measure.pdf")
 CENTER_HELP = {
     "balanced": "minus the mean of the class means (Sec. G; default)",
     "weighted": "minus the sample mean of all features (Papyan et al.'s global mean)",
@@ -53,7 +54,9 @@ def add_arguments(p, argv=()) -> None:
                    "metrics: " + "; ".join(f"{k}: {v}" for k, v in CENTER_HELP.items()))
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--out", metavar="DIR",
-                   help="also write DIR/measure.json and the figure DIR/measure.png, .pdf")
+                   help="also write DIR/measure.json and the figure DIR/measure.png, .pdf "
+                        "(created if missing; files of those names are replaced, the three "
+                        "together and atomically)")
     add_progress_argument(p)
 
 
@@ -62,15 +65,7 @@ def check_args(args):
     arrays: the flags and their conflicts, the --out folder and its files (seli_cli.args), each
     SRC's file, suffix and KEY syntax, and the counts of --means. Shapes, labels and values are
     checked by `measure` as it reads them, before anything is written."""
-    out = args_checks.out_folder("--out", args.out) if args.out is not None else None
-    if out is not None:
-        for name in ("measure.json", "measure.png", "measure.pdf"):
-            if (out / name).is_dir():
-                raise SeliInputError(
-                    f"`--out` {out} holds a folder named {name} where that output file goes; "
-                    "move it or name another folder."
-                )
-            args_checks.out_file("--out", str(out / name))
+    out = None if args.out is None else args_checks.out_folder("--out", args.out, files=OUTPUTS)
     mode = _check_flags(args)
     from seli_exact.sources import parse_source
 
@@ -114,12 +109,12 @@ def run(args) -> int:
                     bias=bias, names=names)
 
     obj = m.as_dict()
-    if out is not None:
-        from seli_exact.atomic import atomic_write
-        from seli_exact.measure_plot import plot_measurement
+    if out is not None:  # the JSON and the figure as one group (seli_exact.atomic)
+        from seli_exact.atomic import atomic_write_all
+        from seli_exact.measure_plot import measurement_figure
 
-        atomic_write(out / "measure.json", json.dumps(obj, indent=2) + "\n")
-        plot_measurement(m, out / "measure")
+        files = {out / "measure.json": json.dumps(obj, indent=2) + "\n"}
+        atomic_write_all(files | measurement_figure(m, out / "measure"))
     if args.json:
         from .common import emit_json
 

@@ -17,12 +17,13 @@ import math
 import sys
 
 from seli_exact.errors import SeliInputError
-from seli_exact.regpath import GAP_TARGET, parse_lambdas
+from seli_exact.regpath import GAP_TARGET
 from seli_exact.regpath.fig3 import compute_path, ufsvm_reference
 from seli_exact.regpath.cvx import check_cvxpy
 from seli_exact.regpath.lambdas import MAX_LAMBDAS
 from seli_exact.regpath.solver import LAM_MAX, LAM_MIN, check_counts
 
+from .args import lambdas as parse_lambdas
 from .common import add_counts_arguments, counts_from_args, emit_json
 from .progress import Progress, add_progress_argument
 
@@ -90,7 +91,7 @@ def check_args(args):
     """(counts, lambdas, cvxpy solver name) after every check of the input, before any solve:
     the class counts (and the solver's size limits), the lambda grid, conflicting flags."""
     counts = counts_from_args(args)
-    lambdas = parse_lambdas(args.lambdas)
+    lambdas = parse_lambdas("--lambdas", args.lambdas)
     if args.cvxpy_solver is not None and args.solver != "cvxpy":
         raise SeliInputError(
             f"`--cvxpy-solver {args.cvxpy_solver}` only applies with --solver cvxpy; got "

@@ -13,7 +13,7 @@ import dataclasses
 
 from seli_exact.errors import SeliInputError
 
-from .progress import Progress, add_progress_argument
+from .progress import HEARTBEAT_S, Progress, add_progress_argument
 
 RUN_MANAGEMENT = "run management"
 
@@ -27,14 +27,22 @@ def _group(p, title: str):
 
 
 def add_run_management_arguments(p, *, files: str, resume: str):
-    """--out, --resume and --progress: the flags of every command that writes a run folder.
+    """--out, --resume, --allow-long and --progress: the flags of every command that writes a
+    run folder.
 
     `files` describes what the command writes into --out; `resume` what --resume continues.
     Returns the "run management" group, where the trainers' checkpoint and logging settings
     are listed too."""
+    from .limits import TRAIN_TIME_LIMIT_S, seconds_text
+
     g = _group(p, RUN_MANAGEMENT)
     g.add_argument("--out", required=True, metavar="DIR", help=f"output folder: {files}")
     g.add_argument("--resume", action="store_true", help=resume)
+    g.add_argument("--allow-long", dest="allow_long", action="store_true",
+                   help=f"train even when the run is estimated to take more than "
+                        f"{seconds_text(TRAIN_TIME_LIMIT_S)} on the CPU (the estimate counts the "
+                        "run's arithmetic, see training/cost.py; without this flag such a run is "
+                        "refused before it starts, as a mistyped --epochs usually is)")
     add_progress_argument(g)
     g.add_argument("--no-progress", dest="progress", action="store_const", const="never",
                    help="the same as --progress never")
@@ -47,7 +55,9 @@ class LazyProgress:
 
     def __init__(self, total: int, desc: str, mode: str):
         self.total = total
-        self.line = Progress(desc, mode or "auto", unit="epochs")
+        # off a terminal (a log, a pipe): a heartbeat line a minute, so long runs never go quiet
+        self.line = Progress(desc, mode or "auto", unit="epochs", heartbeat=HEARTBEAT_S,
+                             since_first=True)
 
     def __call__(self, done: int, **postfix) -> None:
         self.line(done, self.total, **postfix)

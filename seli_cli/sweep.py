@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 from seli_exact.errors import SeliInputError
-from seli_exact.validate import whole
+from seli_exact.validate import relative_path, whole
 
 from .args import exclusive, out_folder
 from .progress import Progress, add_progress_argument
@@ -125,6 +125,7 @@ def check_args(args):
     if args.gather_only and args.address is not None:
         raise SeliInputError("`--address` joins a cluster to run cells, but --gather-only runs "
                              "nothing; drop --address.")
+    relative_path("GRID.toml", args.grid)
     grid = load_grid(args.grid)
     given = args.out if args.out is not None else grid.out  # an empty --out is refused
     out = out_folder("--out", given if given is not None else Path("runs") / Path(args.grid).stem)

@@ -1,7 +1,7 @@
 """`seli train deepnet`: a deep net on an imbalanced subsample of a data set (Fig 2's runs).
 
-Every flag but --out, --resume, --no-progress and --json is generated from a setting of
-training.deepnet_config.DeepNetConfig (its help, default and checks live there).
+Every flag but --out, --resume, --allow-long, --progress and --json is generated from a
+setting of training.deepnet_config.DeepNetConfig (its help, default and checks live there).
 """
 
 from __future__ import annotations
@@ -59,7 +59,23 @@ def check_args(args):
     before any starts; `seli_cli.main`'s check-only mode). The data files are read, and the
     counts checked against them, when training starts, before anything is written."""
     out = out_folder("--out", args.out)
-    return config_from_args(args), out
+    config = config_from_args(args)
+    check_time([config], args)
+    return config, out
+
+
+def check_time(configs, args) -> None:
+    """Refuse trainings estimated (all `configs` together) to run longer than
+    seli_cli.limits.TRAIN_TIME_LIMIT_S on the CPU, unless --allow-long."""
+    from .limits import check_train_time
+
+    estimates = [c.seconds_estimate() for c in configs]
+    known = [e for e in estimates if e is not None]
+    first = configs[0]
+    what = (f"training the {first.arch} on {first.dataset} for {first.epochs} epochs"
+            + (f" ({len(configs)} runs)" if len(configs) > 1 else ""))
+    check_train_time(sum(known) if known else None, what,
+                     allowed=getattr(args, "allow_long", False))
 
 
 def train_one(config, out, args, *, desc: str = "deep net", data=None, resume=None):

@@ -1,7 +1,7 @@
 """`seli train ufm`: batched SGD / GD on the unconstrained-features model (Fig 4's runs).
 
-Every flag but --out, --resume, --no-progress and --json is generated from a setting of
-training.ufm_config.UFMConfig (its help, default and checks live there).
+Every flag but --out, --resume, --allow-long, --progress and --json is generated from a
+setting of training.ufm_config.UFMConfig (its help, default and checks live there).
 """
 
 from __future__ import annotations
@@ -68,9 +68,21 @@ def check_args(args, *, check_device: bool = False):
     """(config, --out folder) after every check of the flags, before any work (a sweep's cells
     before any starts; `seli_cli.main`'s check-only mode). The device is probed only when
     `check_device` (a sweep cell may run on another machine than the one checking it); a
-    --resume is checked against the folder's run when training starts, before any write."""
+    --resume is checked against the folder's run when training starts, before any write. A
+    training estimated to take longer than seli_cli.limits.TRAIN_TIME_LIMIT_S is refused
+    unless --allow-long."""
     out = out_folder("--out", args.out)
-    return config_from_args(args, check_device=check_device), out
+    cfg = config_from_args(args, check_device=check_device)
+    _check_time(cfg, args)
+    return cfg, out
+
+
+def _check_time(cfg, args, engine: str | None = None) -> None:
+    from .limits import check_train_time
+
+    check_train_time(cfg.seconds_estimate(engine),
+                     f"training {cfg.runs()} UFM run{'s' if cfg.runs() > 1 else ''} for "
+                     f"{cfg.epochs} epochs", allowed=getattr(args, "allow_long", False))
 
 
 def train(cfg, out, args):
@@ -81,6 +93,7 @@ def train(cfg, out, args):
     if cfg.engine == "auto" and cfg.device == "cpu":
         why = kernel_unavailable()
         if why is not None:
+            _check_time(cfg, args, "torch")  # the slower engine: estimated again, still up front
             print(f"note: the compiled kernel engine is unavailable ({why}); training with the "
                   "slower batched torch engine instead. Install a C compiler (cc) for the fast "
                   "one.", file=sys.stderr)

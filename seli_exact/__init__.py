@@ -14,7 +14,7 @@ Public names:
   numbers        arithmetic, digits_to_bits, close, default_rtol
   verdicts       Status, Verdict (what every check and derivation returns)
   errors         SeliInputError
-  files          atomic_write, atomic_savefig (seli_exact.atomic), csv_text (seli_exact.tables)
+  files          atomic_write, atomic_write_all, atomic_savefig, figure_files (seli_exact.atomic), csv_text (seli_exact.tables)
   your network   measure, Measurement (seli_exact.measurement: a trained classifier and its
                  features against SELI and ETF)
 

@@ -20,7 +20,7 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import SeliInputError
-from .validate import rational, whole
+from .validate import rational, relative_path, whole
 
 # The most classes any model here takes: the dense (k, k) Gram matrices cost 8 k^2 bytes each.
 MAX_CLASSES = 100_000
@@ -193,14 +193,36 @@ def step_near_n(k, R, rho, n_target) -> ClassCounts:
 
 
 def from_counts(values) -> ClassCounts:
-    """An arbitrary vector of counts, from a sequence or from text like "50,50,5,5"."""
+    """An arbitrary vector of counts, from a sequence or from text like "50,50,5,5".
+
+    In text, spaces around a comma are allowed; an empty item (",5,2", "5,,2", "5,2,") or a
+    space inside one ("5 5,2") is refused, never dropped or joined.
+
+    >>> from_counts("50, 50,5,5").counts
+    (50, 50, 5, 5)
+    >>> from_counts("5,,2")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    seli_exact.errors.SeliInputError: `counts` has an empty item in '5,,2' (item 2); give one ...
+    """
     if isinstance(values, str):
-        parts = [p for p in values.replace(" ", "").split(",") if p != ""]
-        if not parts:
+        parts = [p.strip() for p in values.split(",")]
+        if not values.strip():
             raise SeliInputError(
                 f"`counts` must be a comma-separated list of class sizes; got {values!r}. "
                 "Try --counts 50,50,5,5."
             )
+        for c, p in enumerate(parts):
+            if p == "":
+                raise SeliInputError(
+                    f"`counts` has an empty item in {_quote(values)} (item {c + 1}); give one "
+                    "class size between each pair of commas, e.g. --counts 50,50,5,5."
+                )
+            if len(p.split()) > 1:
+                raise SeliInputError(
+                    f"`counts` item {_quote(p)} has a space inside; separate class sizes by "
+                    "commas, e.g. --counts 50,50,5,5."
+                )
         values = parts
     out = []
     for c, v in enumerate(values):
@@ -385,6 +407,7 @@ def counts_from_file(path) -> ClassCounts:
     import stat
     from pathlib import Path
 
+    relative_path("counts-file", path)
     p = Path(path)
     try:
         st = p.stat()
@@ -454,6 +477,10 @@ def counts_from_file(path) -> ClassCounts:
             )
         out.append(n_c)
     return ClassCounts(tuple(out), "counts", {"file": str(path)})
+
+
+def _quote(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def _dec(q: Fraction) -> str:

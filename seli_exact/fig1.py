@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_savefig, atomic_write
+from .atomic import atomic_write_all, figure_files
 from .counts import ClassCounts, from_counts
 from .errors import SeliInputError
 from .svd import sel_svd
@@ -85,7 +85,7 @@ def make_fig1(counts: ClassCounts, out_dir) -> list[Path]:
                    bbox_to_anchor=(0.62, -0.02))
 
         out = Path(out_dir)
-        paths = atomic_savefig(fig, out / "fig1", bbox_inches="tight")
+        files = figure_files(fig, out / "fig1", bbox_inches="tight")
         plt.close(fig)
     data = {
         "class_counts": list(counts.counts),
@@ -94,8 +94,8 @@ def make_fig1(counts: ClassCounts, out_dir) -> list[Path]:
         "drawn_mean_scale": {"seli": mean_scale(seli["W"], seli["M"]),
                              "etf": mean_scale(etf["W"], etf["M"])},
     }
-    paths.append(atomic_write(out / "fig1.json", json.dumps(data, indent=2)))
-    return paths
+    files[out / "fig1.json"] = json.dumps(data, indent=2)
+    return atomic_write_all(files)  # the three as one: a failed write leaves the old ones
 
 
 def _heat_map(ax, fig, counts: ClassCounts) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_savefig, atomic_write
+from .atomic import atomic_write_all, figure_files
 from .counts import ClassCounts, parse_profile
 from .errors import SeliInputError
 from .geometry import seli_geometry
@@ -209,9 +209,9 @@ def make_longtail(out_dir, profiles=None) -> list[Path]:
             cbar.ax.axhline(-1.0, color="black", lw=0.8)
     fig.suptitle("SELI geometry of long-tailed class counts (Theorem 1 for any counts) beside ETF",
                  y=0.99 + 0.03 / len(numbers), fontsize=11)
-    paths = atomic_savefig(fig, out_dir / "longtail", dpi=220, bbox_inches="tight")
+    files = figure_files(fig, out_dir / "longtail", dpi=220, bbox_inches="tight")
     plt.close(fig)
     payload = {"profiles": [{"profile": label, **d} for label, d, _ in numbers],
                "cosine_scale": "the figure draws (k - 1) cos; the JSON holds cos itself"}
-    paths.append(atomic_write(out_dir / "longtail.json", json.dumps(payload) + "\n"))
-    return paths
+    files[out_dir / "longtail.json"] = json.dumps(payload) + "\n"
+    return atomic_write_all(files)  # the three as one: a failed write leaves the old ones

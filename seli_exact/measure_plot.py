@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_savefig
+from .atomic import atomic_write_all, figure_files
 from .metrics import reference_grams
 
 ROWS = (("classifiers", "Classifiers", r"$\|w_c\|$", "W_gram", "classifier_norms"),
@@ -25,6 +25,12 @@ SELI_COLOUR, ETF_COLOUR, MEASURED_COLOUR, COUNT_COLOUR = "#c0392b", "#2c3e50", "
 
 def plot_measurement(m, stem, *, formats=("png", "pdf")) -> list[Path]:
     """Write the figure of Measurement `m` as stem.png and stem.pdf (atomically); their paths."""
+    return atomic_write_all(measurement_figure(m, stem, formats=formats))
+
+
+def measurement_figure(m, stem, *, formats=("png", "pdf")) -> dict[Path, bytes]:
+    """The figure of Measurement `m` rendered in memory, {stem.png: bytes, stem.pdf: bytes}, for
+    seli_exact.atomic.atomic_write_all (`seli measure --out` writes it with measure.json)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,9 +106,9 @@ def plot_measurement(m, stem, *, formats=("png", "pdf")) -> list[Path]:
         f"{m.center}.  Distances (Sec. 5) are between normalized Grams.",
         fontsize=10.5,
     )
-    paths = atomic_savefig(fig, stem, formats=formats)
+    files = figure_files(fig, stem, formats=formats)
     plt.close(fig)
-    return paths
+    return files
 
 
 def _signed_sqrt(x):

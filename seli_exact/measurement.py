@@ -41,9 +41,21 @@ sample mean of all features, the global mean mu_G of Papyan et al. and of the NC
 (M 1 = 0), so only "balanced" leaves an exact SELI configuration at distance 0 when counts are
 unequal; on balanced counts "balanced" and "weighted" agree.
 
+Scale. Every number above but the norms and their scales s is unchanged when W, the features
+or the bias are multiplied by a positive constant, and it is computed so: each input is divided by
+a power of two, 2^e with e from its largest entry (so the largest lies in [1/2, 1)), before
+anything is squared. Division by a power of two is exact in binary floating point, so the results
+are bit for bit those of the unscaled input wherever that input's own computation neither
+overflows nor underflows, and inputs near 1e300 or 1e-300 are measured as well as any other (a
+direct W^T W would overflow to inf or underflow to 0). The cosines behind NC2 are computed with
+each vector scaled by its own power of two, so a class whose vector is 1e-300 times another's
+keeps its angle. The norms are reported at their true scale (the power of two multiplied back
+in); a norm beyond float64's range (about 1.8e308) is refused with one sentence.
+
 Streaming: features are read in blocks of rows, in two passes. Pass 1 accumulates the class
-counts and class sums in float64 (and checks labels and finiteness); pass 2 accumulates the
-within-class scatter around the *final* means and the NC4 decisions, which need those means.
+counts and class sums in float64 at a power-of-two scale that follows the largest entry read so
+far (and checks labels and finiteness); pass 2 accumulates the within-class scatter around the
+*final* means and the NC4 decisions, which need those means.
 Centring at the exact means before squaring is the textbook two-pass algorithm: the one-pass form
 sum h h^T - n mu mu^T cancels catastrophically in exactly the regime NC1 is about (within-class
 spread << class means). NC1 needs Sigma_W only along the k singular directions u_j of the centred
@@ -93,6 +105,7 @@ from .metrics import (
     self_duality,
 )
 from .precision import default_rtol
+from .sources import torch_problem
 
 # elements of float64 per block of rows: 16 MiB, so a block of a (n, 512) input is 4096 rows
 BLOCK_ELEMENTS = 2**21
@@ -146,8 +159,9 @@ class NormProfile:
 class Measurement:
     """What `measure` found; `as_dict()` is the JSON `seli measure --json` prints.
 
-    W_gram and M_gram (k, k) are the measured Grams (M centred), kept for the figure and left out
-    of the JSON. nc1, nc4 and nc4_per_class are None when only class means were given.
+    W_gram and M_gram (k, k) are the measured Grams normalized, G/||G||_F (M centred): the
+    matrices Sec. 5's distances compare, finite for any finite input; kept for the figure and
+    left out of the JSON. nc1, nc4 and nc4_per_class are None when only class means were given.
     """
 
     class_counts: tuple[int, ...]
@@ -247,6 +261,8 @@ class _Rows:
                     f"{name} must be an array; got a {type(x).__name__} numpy cannot read as one. "
                     "Pass a numpy array or a torch tensor."
                 ) from None
+        if self.torch and (problem := torch_problem(x)) is not None:
+            raise SeliInputError(f"{name} {problem}.")
         self.x = x
         self.shape = tuple(int(s) for s in x.shape)
         if self.torch:
@@ -279,6 +295,11 @@ def _float_input(x, name: str, ndim: int, layout: str) -> _Rows:
     r = _Rows(x, name)
     if r.ndim != ndim:
         raise SeliInputError(f"{name} must be a {ndim}-D array; got shape {r.shape}. Pass {layout}.")
+    if r.kind == "c":
+        raise SeliInputError(
+            f"{name} must hold real numbers; got complex dtype {r.dtype_name}. The geometry is "
+            "of real vectors: save the real part (x.real) if the imaginary parts are zero."
+        )
     if r.kind != "f":
         raise SeliInputError(
             f"{name} must hold floating-point numbers; got dtype {r.dtype_name}. "
@@ -324,6 +345,48 @@ def _label_input(y, name: str, n: int, k: int) -> _Rows:
 # --------------------------------------------------------------------------- the passes
 
 
+# --------------------------------------------------------------------------- scale
+
+
+def _exponent(A) -> int | None:
+    """e with max |A| / 2^e in [1/2, 1), or None when A is all zeros (or empty)."""
+    A = np.asarray(A)
+    top = max(float(A.max()), -float(A.min())) if A.size else 0.0  # no |A| temporary
+    return None if top == 0.0 else math.frexp(top)[1]
+
+
+def _times_pow2(A: np.ndarray, e: int) -> np.ndarray:
+    """A * 2^e, exactly rounded (np.ldexp), as a plain product where 2^e is a normal float."""
+    if e == 0:
+        return A
+    return A * 2.0**e if -1022 <= e <= 1023 else np.ldexp(A, e)
+
+
+def _by_column(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(A with each column divided by its own power of two, the exponents (k,)): the cosines
+    between the columns are unchanged, bit for bit, and no column underflows beside another."""
+    _, e = np.frexp(np.max(np.abs(A), axis=0))  # (k,); 0 for a zero column
+    return np.ldexp(A, -e), e
+
+
+def _true_norms(A: np.ndarray, e: int, what: str) -> np.ndarray:
+    """The column norms (k,) of A * 2^e, from A (d, k) without forming A * 2^e."""
+    As, ec = _by_column(A)
+    return _representable(lambda: np.ldexp(np.linalg.norm(As, axis=0), ec + e), what)
+
+
+def _representable(compute, what: str):
+    """compute() (an ldexp back to the true scale), refused in one sentence when it overflows."""
+    with np.errstate(over="ignore"):  # the overflow is the sentence below, not a warning
+        x = compute()
+    if not np.all(np.isfinite(x)):
+        raise SeliInputError(
+            f"{what} exceed float64's range (about 1.8e308), so they cannot be reported; divide "
+            "the input by a power of two (every distance and NC statistic is scale-invariant)."
+        )
+    return x
+
+
 def _block_rows(n: int, width: int, chunk_rows: int | None) -> int:
     if chunk_rows is not None:
         if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
@@ -344,11 +407,15 @@ def _class_sums(Hb: np.ndarray, yb: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _first_pass(H: _Rows, y: _Rows, k: int, block: int, tick, names) -> tuple[np.ndarray, np.ndarray]:
-    """(counts (k,), class sums (k, d)); checks labels and finiteness on the way."""
+def _first_pass(H: _Rows, y: _Rows, k: int, block: int, tick,
+                names) -> tuple[np.ndarray, np.ndarray, int]:
+    """(counts (k,), class sums (k, d) divided by 2^e, e): e follows the largest entry read so
+    far (the sums are rescaled, exactly, when a larger one comes), so the sums neither overflow
+    nor underflow whatever the scale of H. Checks labels and finiteness on the way."""
     n, d = H.shape
     counts = np.zeros(k, dtype=np.int64)
     sums = np.zeros((k, d))
+    e = None
     for i in range(0, n, block):
         j = min(n, i + block)
         Hb = H.rows(i, j, np.float64)  # (b, d)
@@ -362,16 +429,23 @@ def _first_pass(H: _Rows, y: _Rows, k: int, block: int, tick, names) -> tuple[np
                 f"{int(yb[at])} at row {i + at}. Check that the labels count from 0 and that the "
                 "classifier is the network's last layer."
             )
+        eb = _exponent(Hb)
+        if eb is not None and (e is None or eb > e):
+            if e is not None:
+                sums = np.ldexp(sums, e - eb)
+            e = eb
         counts += np.bincount(yb, minlength=k)
-        sums += _class_sums(Hb, yb, k)
+        sums += _class_sums(Hb if e is None else _times_pow2(Hb, -e), yb, k)
         tick(j - i)
-    return counts, sums
+    return counts, sums, (0 if e is None else e)
 
 
-def _second_pass(H: _Rows, y: _Rows, W: np.ndarray, b: np.ndarray | None, M: np.ndarray,
+def _second_pass(H: _Rows, y: _Rows, W: np.ndarray, logit_bias, M: np.ndarray, e: int,
                  U: np.ndarray, block: int, tick) -> tuple[np.ndarray, np.ndarray]:
-    """(sum_i (u_j^T (h_i - mu_{y_i}))^2 for the NC1 directions U (d, r): (r,), NC4 hits per
-    class (k,)), around the final means M (k, d)."""
+    """(sum_i (u_j^T (h_i - mu_{y_i}))^2 / 4^e for the NC1 directions U (d, r): (r,), NC4 hits
+    per class (k,)), around the final means M (k, d) divided by 2^e, the rows of H divided by
+    2^e too. `logit_bias` is (shift, b) from _logit_bias, or None: the logits are the products
+    with W times 2^shift, plus b."""
     n, d = H.shape
     k = M.shape[0]
     quad = np.zeros(U.shape[1])
@@ -380,13 +454,17 @@ def _second_pass(H: _Rows, y: _Rows, W: np.ndarray, b: np.ndarray | None, M: np.
     half_sq = 0.5 * np.einsum("cd,cd->c", M, M)  # ||mu_c||^2 / 2
     for i in range(0, n, block):
         j = min(n, i + block)
-        Hb = H.rows(i, j, np.float64)  # (b, d)
+        Hb = _times_pow2(H.rows(i, j, np.float64), -e)  # (b, d), at the scale of M
         yb = y.rows(i, j, np.int64)  # (b,)
         D = Hb - M[yb]  # (b, d) h_i - mu_{y_i}, each entry rounded relative to itself
         P = D @ U  # (b, r) projections on the NC1 directions
         quad += np.einsum("bj,bj->j", P, P)
         S = Hb @ WM  # (b, 2k)
-        logits = S[:, :k] if b is None else S[:, :k] + b
+        if logit_bias is None:
+            logits = S[:, :k]
+        else:
+            shift, b = logit_bias
+            logits = (S[:, :k] if shift == 0 else np.ldexp(S[:, :k], shift)) + b
         # argmin_c ||h - mu_c||^2 = argmax_c (h . mu_c - ||mu_c||^2 / 2)
         ncc = np.argmax(S[:, k:] - half_sq, axis=1)
         agree = np.argmax(logits, axis=1) == ncc
@@ -459,6 +537,8 @@ def measure(W, H, y=None, *, counts=None, center: str = "balanced", bias=None,
             f"layer with at least {k - 1} features."
         )
 
+    ew = _exponent(Wn)  # not None: W has no zero row
+    Ws = np.ldexp(Wn, -ew)  # (k, d), W / 2^ew
     nc1 = nc4 = nc4_per_class = None
     if y is not None:
         n = Hr.shape[0]
@@ -471,7 +551,7 @@ def measure(W, H, y=None, *, counts=None, center: str = "balanced", bias=None,
             if progress is not None:
                 progress(done[0], 2 * n)
 
-        cnt, sums = _first_pass(Hr, yr, k, block, tick, names)
+        cnt, sums, e = _first_pass(Hr, yr, k, block, tick, names)
         empty = np.flatnonzero(cnt == 0).tolist()
         if empty:
             shown = ", ".join(map(str, empty[:10])) + (", ..." if len(empty) > 10 else "")
@@ -487,11 +567,15 @@ def measure(W, H, y=None, *, counts=None, center: str = "balanced", bias=None,
                 f"{names['labels']}, {list(class_counts.counts)}; drop `counts` (the labels give "
                 "them) or pass the matching labels."
             )
-        M = sums / cnt[:, None]  # (k, d)
-        Mc = _centred(M, center, class_counts, names["features"])  # (d, k)
-        U, w = nc1_basis(Mc)  # (d, r), (r,)
-        quad, hits = _second_pass(Hr, yr, Wn, b, M, U, block, tick)
-        nc1 = float(np.sum(quad / n * w))  # sum_j u_j^T Sigma_W u_j / s_j^2
+        M = sums / cnt[:, None]  # (k, d), the class means / 2^e
+        Mc, em = _centred(M, center, class_counts, names["features"])  # (d, k), Mc_true / 2^(e+em)
+        U, w = nc1_basis(Mc)  # (d, r), (r,): w = 1/s^2 at the scale of Mc
+        quad, hits = _second_pass(Hr, yr, Ws, _logit_bias(b, e + ew), M, e, U, block, tick)
+        # sum_j u_j^T Sigma_W u_j / s_j^2; quad is at scale 4^-e and w at 4^(e+em), so NC1 is
+        # their sum times 4^-em (exact: a power of two)
+        nc1 = float(_representable(lambda: np.ldexp(np.sum(quad / n * w), -2 * em),
+                                   "NC1 (the within-class spread beside the class means)"))
+        em += e
         nc4_per_class = hits / cnt
         nc4 = float(hits.sum() / n)
     else:
@@ -513,12 +597,28 @@ def measure(W, H, y=None, *, counts=None, center: str = "balanced", bias=None,
             )
         M = Hr.all(np.float64)  # (k, d)
         _check_finite(M, names["means"])
-        Mc = _centred(M, center, class_counts, names["means"])  # (d, k)
-    return _result(Wn, Mc, class_counts, center, nc1, nc4, nc4_per_class)
+        Mc, em = _centred(M, center, class_counts, names["means"])  # (d, k), Mc_true / 2^em
+    return _result(Wn, ew, Mc, em, class_counts, center, nc1, nc4, nc4_per_class, names)
 
 
-def _centred(M: np.ndarray, center: str, counts: ClassCounts, name: str) -> np.ndarray:
-    """The class means (k, d) centred, as columns (d, k); none of them may sit at the centre."""
+def _logit_bias(b: np.ndarray | None, c: int):
+    """How pass 2 adds the bias to logits computed at scale 2^-c (W / 2^ew times H / 2^e, c =
+    e + ew): (shift, b / 2^L) with L = max(c, the exponent of b), so that both terms of
+    (products * 2^shift + b / 2^L) = logits / 2^L stay in range; None for no bias (or a zero
+    one). shift = c - L is 0 unless the bias dwarfs the products."""
+    eb = None if b is None else _exponent(b)
+    if eb is None:
+        return None
+    top = max(c, eb)
+    return c - top, np.ldexp(b, -top)
+
+
+def _centred(M: np.ndarray, center: str, counts: ClassCounts, name: str) -> tuple[np.ndarray, int]:
+    """(Mc (d, k), e): the class means (k, d) centred as columns, divided by 2^e so that the
+    largest entry lies in [1/2, 1) (the means are scaled before centring and again after, since
+    centring can cancel most of their size); none of them may sit at the centre."""
+    e0 = _exponent(M) or 0
+    M = np.ldexp(M, -e0)
     Mc = centred_means(M.T, center, counts)  # (d, k)
     # centring leaves rounding of about 2^-52 ||mu||: a mean within 2^-43 of the centre (the
     # float64 tolerance, a margin of 2^9) has no direction to measure
@@ -530,14 +630,19 @@ def _centred(M: np.ndarray, center: str, counts: ClassCounts, name: str) -> np.n
             f"centre), so their angles are undefined; check {name}"
             + (", or try center none." if center != "none" else ".")
         )
-    return Mc
+    e1 = _exponent(Mc)  # not None: no column is zero
+    return np.ldexp(Mc, -e1), e0 + e1
 
 
-def _result(W, Mc, counts: ClassCounts, center, nc1, nc4, nc4_per_class) -> Measurement:
-    """Everything but the passes, in the paper's column layout (metrics' (d, k))."""
-    Wp = W.T  # (d, k)
-    w_norms = np.linalg.norm(Wp, axis=0)  # (k,)
-    m_norms = np.linalg.norm(Mc, axis=0)  # (k,)
+def _result(W, ew: int, Mc, em: int, counts: ClassCounts, center, nc1, nc4, nc4_per_class,
+            names) -> Measurement:
+    """Everything but the passes, in the paper's column layout (metrics' (d, k)), from W (k, d)
+    as given, ew its exponent, and the centred means Mc (d, k) divided by 2^em."""
+    Wcols, _ = _by_column(W.T)  # NC2's cosines and the norms: each vector at its own scale
+    Mcols, _ = _by_column(Mc)
+    Wp = np.ldexp(W.T, -ew)  # (d, k): W / 2^ew, whose Gram cannot overflow
+    w_norms = _true_norms(W.T, 0, f"the row norms of {names['classifier']}")  # (k,)
+    m_norms = _true_norms(Mc, em, "the norms of the centred class means")  # (k,)
     dist = distances(Wp, Mc, counts)  # Mc is centred already
     G_W_seli, G_M_seli, G_star = reference_grams(counts)
     k = counts.k
@@ -545,10 +650,18 @@ def _result(W, Mc, counts: ClassCounts, center, nc1, nc4, nc4_per_class) -> Meas
     seli_w_norms = np.sqrt(np.diagonal(G_W_seli))
     seli_m_norms = np.sqrt(np.diagonal(G_M_seli))
 
-    def norm_profile(measured, predicted) -> NormProfile:
-        s, err = fitted_norms(measured, predicted)
-        _, err_etf = fitted_norms(measured, np.ones(k))
-        return NormProfile(measured, s * predicted, s, err, err_etf)
+    def norm_profile(measured, predicted, what) -> NormProfile:
+        e = _exponent(measured)  # fitted at a scale where the squares cannot overflow
+        scaled = np.ldexp(measured, -e)
+        s, err = fitted_norms(scaled, predicted)
+        _, err_etf = fitted_norms(scaled, np.ones(k))
+        seli = _representable(lambda: np.ldexp(s * predicted, e),
+                              f"SELI's {what} at the fitted scale")
+        return NormProfile(measured, seli, float(np.ldexp(s, e)), err, err_etf)
+
+    def unit_gram(A):
+        G = gram(A)
+        return G / np.linalg.norm(G)
 
     return Measurement(
         class_counts=counts.counts,
@@ -559,18 +672,18 @@ def _result(W, Mc, counts: ClassCounts, center, nc1, nc4, nc4_per_class) -> Meas
         distance_to_etf=Distances(*(float(v) for v in (dist.etf.classifiers, dist.etf.embeddings,
                                                        dist.etf.logits))),
         nc1=nc1,
-        nc2_classifiers=AngleErrors(float(angle_error(Wp, etf_cos)),
-                                    float(angle_error(Wp, cosines_from_gram(G_W_seli)))),
-        nc2_embeddings=AngleErrors(float(angle_error(Mc, etf_cos)),
-                                   float(angle_error(Mc, cosines_from_gram(G_M_seli)))),
+        nc2_classifiers=AngleErrors(float(angle_error(Wcols, etf_cos)),
+                                    float(angle_error(Wcols, cosines_from_gram(G_W_seli)))),
+        nc2_embeddings=AngleErrors(float(angle_error(Mcols, etf_cos)),
+                                   float(angle_error(Mcols, cosines_from_gram(G_M_seli)))),
         nc3=float(self_duality(Wp, Mc)),
         nc3_seli=reference_self_duality(counts),
         nc4=nc4,
         nc4_per_class=nc4_per_class,
-        classifier_norms=norm_profile(w_norms, seli_w_norms),
-        embedding_norms=norm_profile(m_norms, seli_m_norms),
-        W_gram=gram(Wp),
-        M_gram=gram(Mc),
+        classifier_norms=norm_profile(w_norms, seli_w_norms, "classifier norms"),
+        embedding_norms=norm_profile(m_norms, seli_m_norms, "class-mean norms"),
+        W_gram=unit_gram(Wp),
+        M_gram=unit_gram(Mc),
     )
 
 

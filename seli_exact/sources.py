@@ -13,7 +13,9 @@ reading more of the file than it must, so `seli_exact.measure` can stream large 
                 C-order byte buffer the offsets point into); BF16 tensors are widened to float32
                 row block by row block.
 A file that is missing, unreadable or damaged, or a KEY that is not there (the available keys
-are listed), raises SeliInputError naming the argument, the file and the fix.
+are listed), raises SeliInputError naming the argument, the file and the fix; so does a tensor
+that holds no plain array of numbers (sparse, meta-device, quantized or nested: `torch_problem`).
+A relative SRC is refused when the current folder was removed.
 
 >>> import numpy as np, tempfile, os
 >>> folder = tempfile.mkdtemp()
@@ -28,12 +30,14 @@ import difflib
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import SeliInputError
+from .validate import relative_path
 
 KINDS = {".npy": "npy", ".npz": "npz", ".pt": "pt", ".pth": "pt", ".safetensors": "safetensors"}
 SRC_HELP = ("a file: X.npy, X.npz:KEY, X.pt:KEY (a tensor, or a key of a saved dict such as "
@@ -61,6 +65,7 @@ def parse_source(spec, arg: str = "SRC") -> Source:
     """Split `spec` into file and KEY (after the last ':') and check that the file exists."""
     if not isinstance(spec, str) or not spec.strip() or "\x00" in spec:
         raise SeliInputError(f"`{arg}` must name a file; got {spec!r}. Give {SRC_HELP}.")
+    relative_path(arg, spec)
     try:
         return _parse(spec, arg)
     except OSError as err:  # a name too long, a folder we may not enter, ...
@@ -175,7 +180,9 @@ def _npz(src: Source, arg: str):
 
 def _flatten(obj, prefix: str, out: dict) -> None:
     """Tensors in nested dicts, lists and tuples, keyed by their path joined with '.'."""
-    if hasattr(obj, "shape") and hasattr(obj, "dtype") and hasattr(obj, "detach"):
+    # a nested tensor raises on .shape: ask it first
+    if hasattr(obj, "detach") and (getattr(obj, "is_nested", False)
+                                   or (hasattr(obj, "shape") and hasattr(obj, "dtype"))):
         out[prefix] = obj
     elif isinstance(obj, dict):
         for k, v in obj.items():
@@ -196,13 +203,17 @@ def _pt(src: Source, arg: str):
     import pickle
 
     try:
-        try:
-            obj = torch.load(src.path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError as err:
-            if "mmap" not in str(err) and "zip" not in str(err):
-                raise
-            # files in torch's legacy (pre-1.6) format cannot be memory-mapped
-            obj = torch.load(src.path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch's own deprecation of its storage classes, raised while it rebuilds some
+            # tensors (quantized ones): about torch's internals, nothing the user can act on
+            warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
+            try:
+                obj = torch.load(src.path, map_location="cpu", weights_only=True, mmap=True)
+            except RuntimeError as err:
+                if "mmap" not in str(err) and "zip" not in str(err):
+                    raise
+                # files in torch's legacy (pre-1.6) format cannot be memory-mapped
+                obj = torch.load(src.path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         if "Unsupported global" in str(err):
             raise SeliInputError(
@@ -221,14 +232,45 @@ def _pt(src: Source, arg: str):
                 f"`{arg}` file {src.path} holds a single tensor, so it takes no KEY; give "
                 f"{src.path} alone."
             )
-        return tensors[""]
+        return _readable(tensors[""], f"`{arg}` tensor in {src.path}")
     keys = list(tensors)
     key = src.key
     if key is None and len(keys) == 1:
         key = keys[0]
     if key not in tensors:
         raise _missing_key(src, arg, keys, "tensor")
-    return tensors[key]
+    return _readable(tensors[key], f"`{arg}` tensor {key!r} in {src.path}")
+
+
+def _readable(t, name: str):
+    problem = torch_problem(t)
+    if problem is not None:
+        raise SeliInputError(f"{name} {problem}.")
+    return t
+
+
+def torch_problem(t) -> str | None:
+    """Why a torch tensor holds no plain (strided, in-memory) array of numbers to read in row
+    blocks, with the fix, as the end of a sentence; None when it holds one. Complex and integer
+    dtypes are judged by the reader that knows what the array is for (seli_exact.measure).
+
+    >>> torch_problem(np.zeros(3)) is None
+    True
+    """
+    if getattr(t, "is_nested", False):
+        return ("is a nested tensor (rows of different lengths), not a matrix; save a regular "
+                "tensor, torch.stack(list(t.unbind())) when the rows are of one length")
+    layout = str(getattr(t, "layout", "torch.strided"))
+    if layout != "torch.strided":
+        return (f"has layout {layout.removeprefix('torch.')}, not a dense tensor; save it dense, "
+                "torch.save(t.to_dense(), path)")
+    if getattr(t, "is_meta", False):
+        return ("is on the meta device: it has a shape but no values (a model built on "
+                "device='meta' and never loaded); save the tensor after the weights are loaded")
+    if getattr(t, "is_quantized", False):
+        return (f"is quantized ({str(t.dtype).removeprefix('torch.')}); save its real values, "
+                "torch.save(t.dequantize(), path)")
+    return None
 
 
 def _safetensors(src: Source, arg: str):

@@ -3,6 +3,7 @@
 Every failure raises :class:`SeliInputError` with one sentence: argument, value seen, fix. Every
 parser has explicit, finite ranges: text such as "1e400", "inf" or "nan" never reaches the maths
 as an overflowing float, and a value outside [minimum, maximum] is refused with the range.
+`relative_path` refuses a relative path whose base, the current folder, was removed.
 
 >>> whole("k", "4", minimum=2)
 4
@@ -15,6 +16,7 @@ Fraction(5, 2)
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
 from numbers import Integral, Rational, Real
 
@@ -66,6 +68,23 @@ def real(name: str, value, *, minimum=None, maximum=None, inclusive: bool = True
         )
     _range(name, out, minimum, maximum, fix, inclusive=inclusive)
     return out
+
+
+def relative_path(name: str, path) -> None:
+    """Refuse a relative `path` when the current folder no longer exists.
+
+    A shell can stand in a folder that was removed (`cd d; rm -r ../d`); a relative path then
+    names nothing, and resolving it (os.getcwd, os.path.abspath) fails. An absolute path, or a
+    relative one in an existing folder, passes."""
+    if os.path.isabs(os.fspath(path)):
+        return
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise SeliInputError(
+            f"`{name}` {os.fspath(path)!r} is relative to the current folder, which no longer "
+            "exists (it was removed); cd to an existing folder or give an absolute path."
+        ) from None
 
 
 def _range(name, x, minimum, maximum, fix, *, inclusive: bool = True) -> None:

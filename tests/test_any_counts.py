@@ -1,6 +1,7 @@
 """Theorem 1 for every count vector: each step's verification, and a planted wrong version of each
 that its judge refutes (derivations/any_counts.py, proofs_check/any_counts_steps.py)."""
 
+import math
 from dataclasses import replace
 
 import mpmath
@@ -158,14 +159,22 @@ def test_step6_verdict_tightness_and_too_strong_bounds():
     too_strong = steps.step6_slack(INSTANCES, symbolic=False,
                                    bound=lambda kk, a, b: ac.slack_bound(kk, a, b) * 1.001)
     assert too_strong.status is Status.REFUTED
-    # the simple bound's constant sqrt(k (k-1)) replaced by k - 1: also refuted
-    k_minus_1 = steps.step6_slack([], symbolic=False,
-                                  bound=lambda kk, a, b: 1 / ((kk - 1) * (a.sqrt() + b.sqrt())))
+    # the simple bound's constant sqrt(k (k-1)) replaced by k - 1: also refuted, by the
+    # enclosures of the family, by F_k and by its infimum
+    k_minus_1 = steps.step6_slack([], symbolic=False, simple=lambda kk, a, b: (
+        ac.simple_slack_bound(kk, a, b) * math.sqrt(kk / (kk - 1))))
     assert k_minus_1.status is Status.REFUTED
-    # a weaker (true) bound, the first one, 1/(k (sqrt a + sqrt b)), is verified
-    weak = steps.step6_slack(INSTANCES, symbolic=False, tightness=False,
-                             bound=lambda kk, a, b: 1 / (kk * (a.sqrt() + b.sqrt())))
-    assert weak.status is Status.VERIFIED
+    failing = {r["instance"].split(",")[0] for r in k_minus_1.evidence["failing"]}
+    assert "simple bound <= F_k" in failing
+    # the first bound, 1/(k (sqrt a + sqrt b)), holds (in its own place) but is not F_k
+    first = steps.one_over_k_bound
+    assert steps.step6_slack(INSTANCES, symbolic=False, tightness=False,
+                             one_over_k=first).status is Status.VERIFIED
+    as_F_k = steps.step6_slack(INSTANCES, symbolic=False, tightness=False, bound=first)
+    assert as_F_k.status is Status.REFUTED
+    # refuted by its value (and by the simple bound above it), never by an enclosure
+    assert all(r["instance"].startswith(("F_k = its integral", "F_2 = -G_M", "simple bound <= F_k"))
+               for r in as_F_k.evidence["failing"])
 
 
 @given(any_counts(max_k=9, max_count=2000))
@@ -175,7 +184,7 @@ def test_step6_verdict_tightness_and_too_strong_bounds():
 def test_slack_bound_against_certified_G_M_on_hypothesis_counts(c):
     """-G_M[i, j] >= F_k(n_i, n_j) >= simple bound > 1/(k (...)), decided on enclosures."""
     v = steps.step6_slack([c], symbolic=False, tightness=False, digits=30)
-    row = v.evidence["instances"][0]
+    row = next(r for r in v.evidence["instances"] if "interval arithmetic" in r["instance"])
     note(f"counts {c.counts}: {row.get('ratios')}")
     assert v.status is Status.VERIFIED
     r = row["ratios"]
@@ -240,11 +249,13 @@ def test_routes_agree_refutes_a_route_wrong_below_float64():
         f"counts {list(c.counts)}, mpmath: M_gram integral = secular"]
 
 
-def test_step6_tightness_row_judges_the_bound_itself():
+def test_step6_tightness_row_judges_the_bound_itself(monkeypatch):
     """A valid but weaker bound is refuted by the tightness row (not the best possible); the
-    row's tolerance is tolerances.slack_tightness()."""
+    row's tolerance is tolerances.slack_tightness(). (The rows pinning F_k to its integral,
+    which refute it too, are left out here.)"""
     from proofs_check import tolerances
 
+    monkeypatch.setattr(steps, "_bound_value_rows", lambda *bounds: [])
     weaker = steps.step6_slack([], symbolic=False,
                                bound=lambda kk, a, b: ac.slack_bound(kk, a, b) / 1.001)
     assert weaker.status is Status.REFUTED

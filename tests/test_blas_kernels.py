@@ -17,6 +17,12 @@ is read once, when numpy loads OpenBLAS):
 Every kernel must make the same choices as every other and meet each certificate. The quick
 profile runs two kernels far apart (Haswell: AVX2 + FMA; Prescott: the generic SSE kernel);
 the thorough one all five this OpenBLAS distinguishes on x86-64.
+
+The thorough profile also reruns the tolerance-sensitive test files (training, measure, the
+path, the certificates, the geometry) in child processes under two kernels x one and two
+threads (OpenBLAS and torch), with torch's CPU capability switched alongside
+(ATEN_CPU_CAPABILITY): a comparison tighter than its arithmetic guarantees fails there even
+when it passes on the machine that wrote it.
 """
 
 from __future__ import annotations
@@ -185,3 +191,58 @@ def test_check_verdicts_do_not_depend_on_the_kernel(tmp_path):
         ran = [s for s in statuses[kernel].values() if not s.startswith("not run")]
         assert ran and all(s == "verified" for s in ran), (kernel, statuses[kernel])
     assert len({tuple(sorted(s.items())) for s in statuses.values()}) == 1, statuses
+
+
+# ---------------------------------------------------------------------------------------------
+# the tolerance-sensitive test files themselves, under other kernels and thread counts
+
+# training, measure, the Section 4 path and the certificates: every comparison of floats there
+# must hold whatever kernel sums them and however many threads split the sums
+SENSITIVE = ("tests/test_ufm.py", "tests/test_deepnet.py", "tests/test_runio_resume.py",
+             "tests/test_measure.py", "tests/test_measure_cli.py", "tests/test_metrics.py",
+             "tests/test_regpath.py", "tests/test_path_cli.py",
+             "tests/test_section3_certificate.py", "tests/test_ufsvm.py",
+             "tests/test_geometry.py", "tests/test_svd.py", "tests/test_routes.py")
+# (OpenBLAS kernel, threads for OpenBLAS and torch, torch's CPU capability): two kernels far
+# apart, each with one and two threads, torch's own kernels switched alongside
+MATRIX = (("Haswell", 1, "avx2"), ("Haswell", 2, "default"),
+          ("Prescott", 1, "default"), ("Prescott", 2, "avx2"))
+ATEN_NEEDS = {"avx2": "avx2", "avx512": "avx512f"}
+
+
+def matrix_env(kernel: str, threads: int, aten: str) -> dict:
+    """The environment of one child: the kernel, the thread counts, the quick profile."""
+    n = str(threads)
+    return dict(os.environ, OPENBLAS_CORETYPE=kernel, OPENBLAS_NUM_THREADS=n, OMP_NUM_THREADS=n,
+                MKL_NUM_THREADS=n, ATEN_CPU_CAPABILITY=aten, SELI_PROFILE="quick")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel,threads,aten", MATRIX,
+                         ids=[f"{k}-threads{t}-{a}" for k, t, a in MATRIX])
+def test_sensitive_tests_pass_on_other_kernels_and_thread_counts(kernel, threads, aten):
+    """Each combination runs the sensitive files in a fresh process (the variables are read
+    when numpy and torch load), quick profile. A comparison tighter than the arithmetic
+    guarantees fails in one of them."""
+    flags = _cpu_flags()
+    if NEEDS.get(kernel) and NEEDS[kernel] not in flags:
+        pytest.skip(f"this CPU cannot run the {kernel} kernel")
+    if ATEN_NEEDS.get(aten) and ATEN_NEEDS[aten] not in flags:
+        pytest.skip(f"this CPU cannot run torch's {aten} kernels")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--seli-profile",
+         "quick", *SENSITIVE],
+        cwd=ROOT, text=True, capture_output=True, timeout=1200,
+        env=matrix_env(kernel, threads, aten))
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout.splitlines()[-1], proc.stdout[-2000:]
+
+
+def test_the_children_see_the_kernel_and_thread_count_they_are_given():
+    """The matrix above means something only if the child really runs what it is given."""
+    pytest.importorskip("torch")
+    code = ("import torch; print(torch.get_num_threads(), "
+            "torch.backends.cpu.get_cpu_capability())")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True, capture_output=True,
+                         env=matrix_env("Prescott", 2, "default"), check=True).stdout.split()
+    assert out == ["2", "DEFAULT"]

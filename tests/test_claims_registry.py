@@ -16,7 +16,8 @@ KEPT_IDS = [
     "relax.tight", "prop1", "lemmaA1v", "prop2", "thm2", "sec4.4",
     "margin_positive", "no_minority_collapse", "sgd_ufm", "deepnet_digits",
 ]
-NEW_IDS = ["def1.counts", "def3.geometry", "secB.closed_forms", "sec5.metrics", "thm1.any_counts"]
+NEW_IDS = ["def1.counts", "def3.geometry", "secB.closed_forms", "sec5.metrics", "thm1.any_counts",
+           "sec4.path"]
 REPLACED = {"conj.strict_sign_any_counts": "thm1.any_counts"}
 
 

@@ -3,14 +3,18 @@
 For each command (discovered from the real parser, targets of `seli reproduce` and `seli train`
 included), Hypothesis builds argument vectors from the command's own flags and choices, with
 values that are huge, tiny, negative, NaN, infinite, empty, unicode, very long, special or
-read-only paths, existing files and folders. Every call must
+read-only paths, existing files and folders, a folder on a full disk (where this machine lets
+the suite mount a small tmpfs), comma lists with empty items; some calls run in a working folder
+that was removed. Every call must
 
-  * exit with status 0 or 2, with no exception escaping `main` and no traceback printed;
+  * exit with status 0 or 2, or 1 with the one sentence of an output that cannot be written
+    ("error: cannot write ..."), with no exception escaping `main` and no traceback printed;
   * print at most two lines on stderr;
   * leave every file that existed before the call as it was (a sandbox tree of files, folders,
-    a read-only folder, links and a named pipe is snapshotted around each call);
+    a read-only folder, links, a named pipe and a full disk is snapshotted around each call);
   * for a command that checks its input (`check_args`, see seli_cli.main), refuse an empty
-    value and a non-finite or overflowing numeral given to a flag that is not a path.
+    value, a non-finite or overflowing numeral given to a flag that is not a path, and a comma
+    list with an empty item ("5,,2") or a space inside an item ("5 5,2").
 
 How heavy work is kept out: the calls go through `main(argv, check_only=True)`, the documented
 hook that parses, runs the command's `check_args` (every check of its input, the real code
@@ -33,6 +37,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,6 +138,7 @@ LISTS = [
     "1,10,100", "inf,1", "1e400,2", ",".join(["7"] * 3000), ",".join(map(str, range(1, 20001))),
     "exp:k=10:ratio=100", "exp:k=100000:ratio=100", "exp:k=4:ratio=1e300", "step:k=4:R=10:rho=1/2:n_min=5",
     "logspace:-8:0:17", "logspace:-400:0:3", "logspace:0:1:1000000",
+    "5,,2", ",5,2", "5,2,", "5 5,2", "1e-1,,1e-2", "exp:k=10:ratio=1,,100", "2, ,5",
 ]
 TEXTS = [
     "", " ", "\t", "abc", "é", "名前", "😀", "\u202e", "x" * 5000, "-", "--", "a\nb", "a\x00b",
@@ -176,7 +182,9 @@ def make_tree(root: Path) -> dict[str, str]:
 
 def path_values(tree: dict[str, str]) -> list[str]:
     r = Path(tree["cwd"]).parent
-    return [
+    full = [tree["full"], tree["full"] + "/kept.txt", tree["full"] + "/new"] if "full" in tree \
+        else []
+    return full + [
         "", " ", ".", "./", "..", "~", tree["existing.txt"], tree["existing.json"],
         tree["folder"], tree["folder"] + "/", tree["folder"] + "/kept.txt",
         tree["existing.txt"] + "/sub", str(r / "new" / "out"), "new_out", "new.json",
@@ -219,11 +227,17 @@ class Outcome:
     exc: BaseException | None
 
 
-def call(argv: list[str], cwd: str, *, check_only: bool = True) -> Outcome:
+def call(argv: list[str], cwd: str, *, check_only: bool = True, removed: bool = False) -> Outcome:
+    """main(argv) in `cwd`, or with removed=True in a fresh folder under `cwd` that is removed
+    before the call (`cd d; rm -r ../d; seli ...`)."""
     out, err = io.StringIO(), io.StringIO()
     old = os.getcwd()
     exc, code = None, None
     os.chdir(cwd)
+    if removed:
+        gone = tempfile.mkdtemp(dir=cwd)
+        os.chdir(gone)
+        os.rmdir(gone)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(argv, check_only=check_only)
@@ -239,7 +253,9 @@ def problems(o: Outcome, command: Command, before: dict, after: dict) -> list[st
     found = []
     if o.exc is not None:
         found.append(f"exception {type(o.exc).__name__}: {str(o.exc)[:200]}")
-    elif o.code not in (0, 2):
+    elif o.code == 1 and not (o.err.startswith("error: cannot write ") and o.err.count("\n") == 1):
+        found.append("exit status 1 without the one sentence of an output that cannot be written")
+    elif o.code not in (0, 1, 2):
         found.append(f"exit status {o.code!r}")
     if "Traceback" in o.err:
         found.append("traceback on stderr")
@@ -260,7 +276,8 @@ def _is_help(argv: list[str]) -> bool:
 
 def silent_acceptances(argv: list[str], command: Command) -> list[str]:
     """Values a checked command must refuse: empty text anywhere, a non-finite or overflowing
-    numeral where a non-path value is wanted."""
+    numeral where a non-path value is wanted, a comma list with an empty item or a space inside
+    an item where a non-path value is wanted."""
     found = []
     by_option = {o: f for f in command.flags for o in f.options}
     for i, w in enumerate(argv[:-1]):
@@ -272,6 +289,9 @@ def silent_acceptances(argv: list[str], command: Command) -> list[str]:
             found.append(f"accepted the empty value {v!r} for {w}")
         elif not f.path and v.strip() in NON_FINITE:
             found.append(f"accepted the non-finite numeral {v!r} for {w}")
+        elif not f.path and "," in v and any(not x.strip() or len(x.split()) > 1
+                                             for x in v.split(",")):
+            found.append(f"accepted the comma list {v!r} with an empty or spaced item for {w}")
     return found
 
 
@@ -315,9 +335,16 @@ def invocations(draw, command: Command, paths: list[str]):
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
+    from tests.test_hostile_io import mount_full_disk, unmount
+
     root = tmp_path_factory.mktemp("fuzz")
     tree = make_tree(root)
+    # a folder on a full disk, where this machine permits a tmpfs mount (as root on CI)
+    if mount_full_disk(root / "full", before={"kept.txt": "on a full disk\n"}) is None:
+        tree["full"] = str(root / "full")
     yield root, tree
+    if "full" in tree:
+        unmount(root / "full")
     os.chmod(root / "ro", 0o755)
 
 
@@ -337,10 +364,10 @@ def test_fuzz_in_process(command, sandbox):
 
     @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                      HealthCheck.data_too_large], deadline=None)
-    @given(argv=invocations(command, paths))
-    def case(argv):
+    @given(argv=invocations(command, paths), removed=st.integers(0, 9).map(lambda i: i == 0))
+    def case(argv, removed):
         before = snapshot(root)
-        o = call(argv, tree["cwd"])
+        o = call(argv, tree["cwd"], removed=removed)
         after = snapshot(root)
         found = problems(o, command, before, after)
         assert not found, f"seli {' '.join(map(repr, argv))}: {'; '.join(found)}\n{o.err}"
@@ -380,6 +407,14 @@ REFUSED = [
     ["sweep", "{fifo}"],
     ["check", "--json", "~seli-no-such-user/verdicts.json"],
     ["reproduce", "fig1", "--out", "~seli-no-such-user"],
+    # comma lists with an empty item, or a space inside an item, were read without it
+    ["geometry", "--counts", "5,,2"],
+    ["geometry", "--counts", "5,2,"],
+    ["geometry", "--counts", "5 5,2"],
+    ["path", "--lambdas", "1e-1,,1e-2"],
+    ["check", "--claims", "def1.counts,,def1.counts"],
+    ["reproduce", "fig3", "--R", "2,,5", "--out", "{folder}"],
+    ["measure", "--classifier", "{W.npy}", "--means", "{H.npy}", "--counts", "5,,2"],
 ]
 
 
@@ -453,7 +488,15 @@ def test_the_fuzzer_sees_what_it_must():
            Outcome(["geometry"], 1, "", "Traceback (most recent call last):\n", None),
            Outcome(["geometry"], 2, "", "a\nb\nc\n", None),
            Outcome(["geometry", "--k", "nan"], 0, "", "", None),
-           Outcome(["geometry", "--R", ""], 0, "", "", None)]
+           Outcome(["geometry", "--R", ""], 0, "", "", None),
+           Outcome(["geometry", "--counts", "5,,2"], 0, "", "", None),
+           Outcome(["geometry", "--counts", "5 5,2"], 0, "", "", None),
+           Outcome(["geometry"], 1, "", "error: something else failed.\n", None),
+           Outcome(["geometry"], 3, "", "", None)]
     for o in bad:
         assert problems(o, geometry, {}, {}), o
     assert problems(ok, geometry, {"a": 1}, {"a": 2})
+    unwritable = Outcome(["geometry"], 1, "", "error: cannot write standard output: No space "
+                         "left on device; free some space (files written before are kept "
+                         "whole).\n", None)
+    assert problems(unwritable, geometry, {}, {}) == []

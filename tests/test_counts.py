@@ -72,6 +72,15 @@ def test_step_errors(kwargs, match):
         ("3,abc", r"got 'abc' for class 1"),
         ("7", r"at least 2 classes; got \[7\]"),
         ("", r"comma-separated list"),
+        # an empty item or a space inside one was dropped or joined: "5,,2" meant [5, 2] and
+        # "5 5,2" meant [55, 2]; now each is one sentence
+        ("5,,2", r"^`counts` has an empty item in '5,,2' \(item 2\); give one class size "
+                 r"between each pair of commas"),
+        (",5,2", r"empty item in ',5,2' \(item 1\)"),
+        ("5,2,", r"empty item in '5,2,' \(item 3\)"),
+        ("5, \t,2", r"empty item .*\(item 2\)"),
+        (" , ", r"empty item"),
+        ("5 5,2", r"^`counts` item '5 5' has a space inside; separate class sizes by commas"),
     ],
 )
 def test_counts_errors(value, match):

@@ -363,5 +363,7 @@ def test_channel_stats():
     x[:, 0] = [[[1, 3]], [[5, 7]]]
     x[:, 1] = 2.0
     mean, std = channel_stats(x)
-    np.testing.assert_allclose(mean, [4.0, 2.0])
-    np.testing.assert_allclose(std, [np.sqrt(5.0), 1.0])  # constant channel: std 1, not 0
+    # small whole numbers: every sum is exact in float64, and sqrt is correctly rounded (IEEE),
+    # so the float32 results are exactly the roundings of 4, 2, sqrt(5) and 1
+    np.testing.assert_array_equal(mean, np.float32([4.0, 2.0]))
+    np.testing.assert_array_equal(std, np.float32([np.sqrt(5.0), 1.0]))  # constant channel: 1

@@ -34,7 +34,15 @@ def test_logits_are_W_transpose_h(arch, width, d, shape):
     assert h.shape == (3, d) and z.shape == (3, k)
     assert model.classifier.bias is None  # no bias, as in the UFM
     assert model.W.shape == (d, k)
-    torch.testing.assert_close(z, h @ model.W)  # logits = W^T h, column by column
+    # logits = W^T h, column by column: the float32 logits against the same product in float64,
+    # within float32's bound for a dot product of d terms, gamma_d u32 sum |h_i| |W_ic|, plus
+    # the rounding of the result (whatever order the CPU kernel sums in)
+    from tests.fp_bounds import U32, gamma
+
+    h64, W64 = h.double(), model.W.detach().double()
+    bound = gamma(d) * (h64.abs() @ W64.abs()) + U32 * (h64 @ W64).abs()
+    assert bool(((z.double() - h64 @ W64).abs() <= bound).all())
+    assert not torch.equal(z, h @ model.W.flip(1))  # the columns are the classes, in order
 
 
 def test_resnet18_is_the_cifar_variant():
@@ -82,3 +90,34 @@ def test_bad_arch_and_width():
         build_model("vit", (1, 8, 8), 10)
     with pytest.raises(SeliInputError, match="`width` must be a whole number >= 1; got 0"):
         build_model("mlp", (1, 8, 8), 10, width=0)
+
+
+@pytest.mark.parametrize("arch,width", [("mlp", 16), ("mlp", None), ("resnet18", 4),
+                                        ("vgg13", 8)])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_cost_model_counts_the_built_networks(arch, width, shape):
+    """training.cost counts a network's arithmetic without building it (the CLI's time estimate
+    and default thread count): its parameters are torch's count of the built model, its
+    multiply-adds what forward hooks on every Conv2d and Linear count in a real forward pass."""
+    from training.cost import network_layers, network_macs, network_params
+
+    model = build_model(arch, shape, 10, width=width, seed=0).eval()
+    macs, layers = 0, 0
+
+    def count(m, inputs, out):
+        nonlocal macs
+        if isinstance(m, nn.Conv2d):
+            kh, kw = m.kernel_size
+            macs += out[0].numel() * (m.in_channels // m.groups) * kh * kw  # per image
+        else:
+            macs += m.in_features * m.out_features
+
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            m.register_forward_hook(count)
+            layers += 1
+    with torch.no_grad():
+        model(torch.zeros(1, *shape))
+    assert network_params(arch, shape, 10, width) == sum(p.numel() for p in model.parameters())
+    assert network_macs(arch, shape, 10, width) == macs
+    assert network_layers(arch, shape, 10, width) == layers

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import pickle
 import random
 from fractions import Fraction
 from pathlib import Path
@@ -52,11 +53,18 @@ def test_fresh_run_writes_config_with_environment(tmp_path):
 
 
 def test_fresh_run_refuses_a_folder_with_a_run(tmp_path):
-    rd = RunDir(tmp_path, Cfg())
-    rd.start()
-    rd.log({"epoch": 0, "loss": 1.0})
-    with pytest.raises(SeliInputError, match=r"already holds a run .* pass --resume"):
+    with RunDir(tmp_path, Cfg()) as rd:
+        rd.start()
+        rd.log({"epoch": 0, "loss": 1.0})
+    with pytest.raises(SeliInputError, match=r"already holds a run \(metrics\.csv, "
+                                             r"metrics\.jsonl\); pass --resume"):
         RunDir(tmp_path, Cfg()).start()
+    # a result file alone is a run too: a fresh start would replace it
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "final.npz").write_bytes(b"results")
+    with pytest.raises(SeliInputError, match=r"already holds a run \(final\.npz\)"):
+        RunDir(tmp_path / "other", Cfg(), results=("final.npz",)).start()
+    assert sorted(p.name for p in (tmp_path / "other").iterdir()) == ["final.npz"]
 
 
 def test_resume_refuses_a_changed_config(tmp_path):
@@ -77,6 +85,7 @@ def test_resume_drops_rows_after_the_checkpoint_and_restores_state(tmp_path):
     rd.checkpoint({"x": torch.arange(3.0)}, epoch=2, generators=[g])
     expect_next = torch.rand(4, generator=g)  # what the uninterrupted run draws next
     rd.log({"epoch": 3, "loss": 0.25})  # written after the checkpoint: lost in the crash
+    rd.close()
 
     before = (tmp_path / "metrics.csv").read_bytes()
     rd2 = RunDir(tmp_path, Cfg(), resume=True)
@@ -95,10 +104,12 @@ def test_resume_drops_rows_after_the_checkpoint_and_restores_state(tmp_path):
     assert MetricsLog(tmp_path).rows() == rd2.rows()
 
 
-def test_resume_without_checkpoint_starts_afresh(tmp_path):
-    rd = RunDir(tmp_path, Cfg())
-    rd.start()
-    rd.log({"epoch": 0, "loss": 1.0})
+def test_resume_without_checkpoint_starts_afresh_when_only_epoch_0_was_logged(tmp_path):
+    """A run of an older version, which logged epoch 0 before its first checkpoint, killed in
+    between: nothing is lost by starting again (the row is recomputed as it was)."""
+    with RunDir(tmp_path, Cfg()) as rd:
+        rd.start()
+        rd.log({"epoch": 0, "loss": 1.0})
     before = (tmp_path / "metrics.jsonl").read_bytes()
     rd2 = RunDir(tmp_path, Cfg(), resume=True)
     assert rd2.start() is None
@@ -107,6 +118,27 @@ def test_resume_without_checkpoint_starts_afresh(tmp_path):
     rd2.log({"epoch": 0, "loss": 0.5})
     assert MetricsLog(tmp_path).rows() == [{"epoch": 0, "loss": 0.5}]
 
+
+@pytest.mark.parametrize("damage", ["rows past epoch 0", "final.npz", "csv only"])
+def test_resume_without_checkpoint_refuses_to_replace_work(tmp_path, damage):
+    """A missing checkpoint beside work a restart from epoch 0 would replace: refused, every
+    file byte-identical (before, --resume retrained from epoch 0 and replaced the results)."""
+    with RunDir(tmp_path, Cfg(), results=("final.npz",)) as rd:
+        rd.start()
+        for e in range(3 if damage != "final.npz" else 1):
+            rd.log({"epoch": e * 50, "loss": 1.0 / (e + 1)})
+    if damage == "final.npz":
+        (tmp_path / "final.npz").write_bytes(b"the finished run's arrays")
+    if damage == "csv only":  # the JSONL lost; the CSV still holds rows past epoch 0
+        (tmp_path / "metrics.jsonl").unlink()
+    before = _files(tmp_path)
+    match = {"rows past epoch 0": r"replace its metrics up to epoch 100; restore checkpoint\.pt",
+             "final.npz": r"replace final\.npz; restore checkpoint\.pt",
+             "csv only": r"replace its metrics up to epoch 100;"}[damage]
+    with pytest.raises(SeliInputError, match=r"^--resume found no checkpoint\.pt in .*, so the "
+                                             r"run would start again from epoch 0 and " + match):
+        RunDir(tmp_path, Cfg(), resume=True, results=("final.npz",)).start()
+    assert _files(tmp_path) == before
 
 def test_resume_of_a_folder_without_a_run_is_refused_and_creates_nothing(tmp_path):
     with pytest.raises(SeliInputError, match=r"--resume found no run in .*missing \(no "
@@ -128,10 +160,10 @@ def test_empty_out_is_refused(tmp_path, monkeypatch):
 
 
 def test_resume_refuses_a_corrupt_checkpoint_and_leaves_the_folder_alone(tmp_path):
-    rd = RunDir(tmp_path, Cfg())
-    rd.start()
-    rd.log({"epoch": 0, "loss": 1.0})
-    rd.checkpoint({"x": torch.ones(2)}, epoch=0)
+    with RunDir(tmp_path, Cfg()) as rd:
+        rd.start()
+        rd.log({"epoch": 0, "loss": 1.0})
+        rd.checkpoint({"x": torch.ones(2)}, epoch=0)
     good = (tmp_path / "checkpoint.pt").read_bytes()
     (tmp_path / "checkpoint.pt").write_bytes(good[:100])  # e.g. a copy cut short
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -180,6 +212,7 @@ def _finished_run(folder, rows=6, *, keep_copy=True):
     for e in range(rows):
         rd.log({"epoch": e, "R": "5/2", "loss": 1.0 / (e + 3), "sgd": None if e == 0 else e / 7})
     rd.checkpoint({"x": torch.ones(1)}, epoch=rows - 1)
+    rd.close()  # the run ended (its lock released); the object still logs, as after a crash
     if not keep_copy:
         ckpt = torch.load(folder / "checkpoint.pt", weights_only=False)
         del ckpt["rows"]
@@ -253,6 +286,7 @@ def test_files_that_disagree_refuse_the_resume(tmp_path):
 def test_a_crash_mid_row_after_the_checkpoint_loses_only_that_row(tmp_path):
     rd = _finished_run(tmp_path, rows=4)
     rd.log({"epoch": 4, "R": "5/2", "loss": 0.1, "sgd": 0.5})  # after the checkpoint
+    rd.close()
     with open(tmp_path / "metrics.jsonl", "a") as fh:
         fh.write('{"epoch": 5, "R": "5/')  # the crash
     rd2 = RunDir(tmp_path, Cfg(), resume=True)
@@ -278,20 +312,44 @@ def test_restore_rng_refuses_a_wrong_generator_count():
 
 
 def test_checkpoint_write_is_atomic_when_saving_fails(tmp_path, monkeypatch):
-    rd = RunDir(tmp_path, Cfg())
-    rd.start()
-    rd.checkpoint({"x": torch.ones(2)}, epoch=1)
-    before = (tmp_path / "checkpoint.pt").read_bytes()
+    with RunDir(tmp_path, Cfg()) as rd:
+        rd.start()
+        rd.checkpoint({"x": torch.ones(2)}, epoch=1)
+        before = (tmp_path / "checkpoint.pt").read_bytes()
 
-    def broken_save(obj, fh):
-        fh.write(b"half a checkpoint")
-        raise OSError("disk full")
+        def broken_save(obj, fh):
+            fh.write(b"half a checkpoint")
+            raise pickle.PicklingError("cannot pickle this state")
 
-    monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
-        rd.checkpoint({"x": torch.zeros(2)}, epoch=2)
-    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+        monkeypatch.setattr(torch, "save", broken_save)
+        with pytest.raises(pickle.PicklingError, match="cannot pickle"):
+            rd.checkpoint({"x": torch.zeros(2)}, epoch=2)
+        assert (tmp_path / "checkpoint.pt").read_bytes() == before
+        assert rd.last_checkpoint_epoch == 1
+    # a disk that is full: tests/test_run_hostile.py
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "config.json"]
+
+
+def test_checkpoint_has_the_mode_of_any_other_file(tmp_path):
+    """0666 & ~umask, as open() gives config.json and the metrics (not mkstemp's 0600)."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        with RunDir(tmp_path, Cfg()) as rd:
+            rd.start()
+            rd.log({"epoch": 0, "loss": 1.0})
+            rd.checkpoint({"x": torch.ones(2)}, epoch=0)
+        os.umask(0o027)
+        with RunDir(tmp_path / "b", Cfg()) as rd:
+            rd.start()
+            rd.checkpoint({"x": torch.ones(2)}, epoch=0)
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir() if p.is_file()}
+    assert modes == {"config.json": 0o644, "metrics.csv": 0o644, "metrics.jsonl": 0o644,
+                     "checkpoint.pt": 0o644}
+    assert (tmp_path / "b" / "checkpoint.pt").stat().st_mode & 0o777 == 0o640
 
 
 def test_metrics_log_drops_a_line_cut_by_a_crash(tmp_path):

@@ -83,6 +83,7 @@ def _non_positive_points(expr):
 @example(1 / (A - 1) / (A - 1))
 @example(sympy.sqrt(-1 - A))
 @example((A - 1) / (A - 1))
+@example(-A * (sympy.Rational(-2, 3) - 2 / (3 * A)))  # cancels to (2a + 2)/3, undefined at a = 0
 def test_nothing_false_is_proven(expr):
     note(f"expression: {expr}")
     proof = prove_positive(expr)

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import mpmath
 import numpy as np
+import pytest
 import sympy
 
 from proofs_check import tolerances
@@ -256,12 +257,15 @@ def test_sec44_tolerance_boundary():
     assert _status(sec4_4, [case(2 * 1e3 * RTOL64)]) is R
 
 
-def test_sec44_contrast_boundary():
-    """Under imbalance the two-layer model must be off the SEL direction by more than 10^6 RTOL64."""
+def test_sec44_contrast_boundary(monkeypatch):
+    """Under imbalance the two-layer model must be off the SEL direction by more than 10^6 RTOL64
+    (the dense route's direction error is made to agree with each value tried, so that the
+    contrast row alone decides)."""
     base = sec4_4.build(step(4, 10, "1/2", 5), 0.1)
     floor = 1e6 * RTOL64
-    assert _status(sec4_4, [replace(base, two_layer_direction_error=2 * tolerances.sec44_contrast())]) is V
-    assert _status(sec4_4, [replace(base, two_layer_direction_error=0.5 * floor)]) is R
+    for value, status in ((2 * tolerances.sec44_contrast(), V), (0.5 * floor, R)):
+        monkeypatch.setattr(sec4_4.path_reference, "direction_error", lambda M, c, v=value: v)
+        assert _status(sec4_4, [replace(base, two_layer_direction_error=value)]) is status
 
 
 def test_minority_floor_boundary():
@@ -276,8 +280,12 @@ def test_prop2_exponent_boundary():
     (slower than anything the path of (7) shows: measured exponents 0.43 .. 0.82)."""
     base = prop2.series(10)
     L = np.log(1 / np.asarray(prop2.LAMS))
-    assert _status(prop2, [prop2._with_errors(base, 0.1 * L**-0.3)]) is V
-    assert _status(prop2, [prop2._with_errors(base, 0.1 * L**-0.2)]) is R
+    for errors, status in ((0.1 * L**-0.3, V), (0.1 * L**-0.2, R)):
+        # the dense route's direction errors made to agree, so that the rate alone decides
+        lookup = {id(p.M): e for p, e in zip(base.points, errors)}
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(prop2.path_reference, "direction_error", lambda M, c: lookup[id(M)])
+            assert _status(prop2, [prop2._with_errors(base, errors)]) is status
 
 
 # ------------------------------------------------------------------ high precision and limits
@@ -320,7 +328,7 @@ def test_nc1_tolerance_boundary():
     tol = max(tolerances.lapack(meas.counts), tolerances.float64(meas.H.size))
 
     def scaled(f):
-        return replace(meas, reported={**meas.reported, "nc1": meas.reported["nc1"] * f})
+        return sec5_metrics.with_reported(meas, nc1=meas.reported["nc1"] * f)
 
     assert _status(sec5_metrics, [scaled(1 + 0.5 * tol)]) is V
     c = meas.counts.counts
@@ -329,17 +337,19 @@ def test_nc1_tolerance_boundary():
 
 
 def test_measure_nc2_to_nc4_and_norms_boundary():
-    """sec5.metrics' row for the rest of `seli measure`'s report: the same bound as its
+    """sec5.metrics' rows for the rest of `seli measure`'s report: the same bound as its
     distances; an NC4 disagreement is undecided only at a near tie (100 RTOL64 (d n + 1))."""
     _, _, meas, _ = sec5_metrics._good()
     tol = max(tolerances.lapack(meas.counts), tolerances.float64(meas.H.size))
     c = meas.counts.counts
     stated = max(RTOL64 * (meas.H.size + 1), RTOL64 * (len(c) + 1) * max(c) / min(c))
+    flat = sec5_metrics.measure_reference.flatten(meas.reported)
 
     def moved(key, f):
-        return replace(meas, reported={**meas.reported, key: meas.reported[key] + f})
+        return sec5_metrics.with_reported(meas, **{key.replace(".", "__"): flat[key] + f})
 
-    for key in ("nc3", "nc3_seli", "nc2_embeddings_seli", "norms_classifiers_error_seli"):
+    for key in ("nc3.measured", "nc3.seli", "nc2.embeddings.seli", "norms.classifiers.error_seli",
+                "distance_to_etf.logits"):
         assert _status(sec5_metrics, [moved(key, 0.5 * tol)]) is V, key
         assert _status(sec5_metrics, [moved(key, 2 * stated)]) is R, key
 
@@ -347,7 +357,7 @@ def test_measure_nc2_to_nc4_and_norms_boundary():
 def test_nc4_tie_gate_boundary(monkeypatch):
     _, _, meas, _ = sec5_metrics._good()
     want, _ = sec5_metrics.expected_measure(meas)
-    off = replace(meas, reported={**meas.reported, "nc4": want["nc4"] + 1 / meas.counts.n})
+    off = sec5_metrics.with_reported(meas, nc4=want["nc4"] + 1 / meas.counts.n)
     stated = 100 * RTOL64 * (meas.H.size + 1)
     for tie, status in ((0.5 * tolerances.nc4_tie(meas.H.size), D), (2 * stated, R)):
         monkeypatch.setattr(sec5_metrics, "expected_measure", lambda case, t=tie: (want, t))
@@ -405,15 +415,33 @@ def test_any_counts_lapack_tolerance_boundary():
     assert _part("routes", [_routes_case(1 + 2 * bound, 1, c)]) is R
 
 
-def test_slack_tightness_boundary():
+def test_slack_tightness_boundary(monkeypatch):
     """Step 6: the bound judged must come within 10^-6 of -G_M on the tightness family (whose
-    closest member is 1 + 1.1e-9 from F_k, so F_k / (1 + rel) is at about rel)."""
+    closest member is 1 + 1.1e-9 from F_k, so F_k / (1 + rel) is at about rel). The rows that
+    pin F_k to its integral are left out here, so that the tightness row alone decides."""
     from derivations.any_counts import slack_bound
     from proofs_check import any_counts_steps as steps
+
+    monkeypatch.setattr(steps, "_bound_value_rows", lambda *bounds: [])
 
     def case(rel):
         return thm1_any_counts.StepCase("step6", steps.step6_slack(
             [], symbolic=False, bound=lambda k, a, b: slack_bound(k, a, b) / (1 + rel)))
+
+    assert _part("step6", [case(0.5 * tolerances.slack_tightness())]) is V
+    assert _part("step6", [case(2 * 1e-6)]) is R
+
+
+def test_simple_bound_infimum_boundary():
+    """Step 6: the simple bound's constant must be F_k's infimum within 10^-6 (read off F_k at
+    n_i / n_j = 10^40, where F_k (sqrt n_i + sqrt n_j) sqrt(k (k-1)) is 1 + O(10^-20))."""
+    from derivations.any_counts import simple_slack_bound
+    from proofs_check import any_counts_steps as steps
+
+    def case(rel):
+        return thm1_any_counts.StepCase("step6", steps.step6_slack(
+            [], symbolic=False, tightness=False,
+            simple=lambda k, a, b: simple_slack_bound(k, a, b) / (1 + rel)))
 
     assert _part("step6", [case(0.5 * tolerances.slack_tightness())]) is V
     assert _part("step6", [case(2 * 1e-6)]) is R

@@ -14,7 +14,7 @@ import pytest
 
 from proofs_check.safetensors_layout import write_safetensors
 from seli_exact import SeliInputError
-from seli_exact.sources import BFloat16Array, load_source, parse_source
+from seli_exact.sources import BFloat16Array, load_source, parse_source, torch_problem
 
 
 # --------------------------------------------------------------------------- formats
@@ -113,6 +113,54 @@ def test_pt_legacy_format_and_objects_that_weights_only_refuses(tmp_path):
     with pytest.raises(SeliInputError, match=r"holds Python objects that loading with "
                        r"weights_only=True refuses; save plain tensors or a state dict"):
         load_source(f"{tmp_path}/obj.pt:w")
+
+
+def _hostile_tensors(torch):
+    """Tensors that hold no plain array of numbers; building some of them warns (beta,
+    prototype, deprecated APIs), which is the test's own setup, not what is tested."""
+    import warnings
+
+    dense = torch.arange(12.0).reshape(4, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {
+            "coo": (dense.to_sparse(), r"has layout sparse_coo, not a dense tensor; save it "
+                                       r"dense, torch\.save\(t\.to_dense\(\), path\)\.$"),
+            "csr": (dense.to_sparse_csr(), r"has layout sparse_csr, not a dense tensor"),
+            "meta": (torch.empty(4, 3, device="meta"), r"is on the meta device: it has a shape "
+                     r"but no values .*; save the tensor after the weights are loaded\.$"),
+            "quantized": (torch.quantize_per_tensor(dense, 0.5, 0, torch.qint8),
+                          r"is quantized \(qint8\); save its real values, "
+                          r"torch\.save\(t\.dequantize\(\), path\)\.$"),
+            "nested": (torch.nested.nested_tensor([dense[:2], dense[:3]]),
+                       r"is a nested tensor \(rows of different lengths\), not a matrix"),
+        }
+
+
+def test_tensors_without_plain_values_are_refused_naming_file_and_key(tmp_path):
+    """Before, a sparse or meta tensor reached measure and failed deep inside torch (a 68-line
+    NotImplementedError); now the reader says which tensor of which file, and the fix."""
+    torch = pytest.importorskip("torch")
+    cases = _hostile_tensors(torch)
+    torch.save({key: t for key, (t, _) in cases.items()}, tmp_path / "bad.pt")
+    for key, (t, fix) in cases.items():
+        with pytest.raises(SeliInputError, match=rf"^`--features` tensor '{key}' in "
+                           rf"{tmp_path}/bad\.pt {fix}"):
+            load_source(f"{tmp_path}/bad.pt:{key}", "--features")
+        torch.save(t, tmp_path / f"{key}.pt")  # the file is the tensor
+        with pytest.raises(SeliInputError, match=rf"^`--means` tensor in {tmp_path}/{key}\.pt "):
+            load_source(f"{tmp_path}/{key}.pt", "--means")
+
+
+def test_measure_refuses_the_same_tensors_passed_directly():
+    torch = pytest.importorskip("torch")
+    from seli_exact.measurement import measure
+
+    y = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
+    for key, (t, fix) in _hostile_tensors(torch).items():
+        with pytest.raises(SeliInputError, match=rf"^`W` \(classifier\) {fix}"):
+            measure(t, torch.randn(8, 3), y)
+    assert torch_problem(torch.zeros(2, 2)) is None and torch_problem(np.zeros(2)) is None
 
 
 # --------------------------------------------------------------------------- bad specs and files

@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from seli_exact import SeliInputError
-from seli_exact.validate import rational, real, whole
+from seli_exact.validate import rational, real, relative_path, whole
 
 
 @pytest.mark.parametrize("text, match", [
@@ -40,3 +40,23 @@ def test_floats_are_taken_by_their_decimal_text():
     assert rational("rho", 0.1) == Fraction(1, 10)
     with pytest.raises(SeliInputError, match=r"`k` must be a whole number; got True"):
         whole("k", True)
+
+
+def test_relative_paths_need_an_existing_current_folder(tmp_path):
+    """`cd d; rm -r ../d`: a relative path names nothing there; an absolute one still works."""
+    import os
+
+    old = os.getcwd()
+    d = tmp_path / "d"
+    d.mkdir()
+    os.chdir(d)
+    try:
+        relative_path("--out", "figs")  # the folder exists: nothing to refuse
+        os.rmdir(d)
+        relative_path("--out", str(tmp_path / "figs"))
+        with pytest.raises(SeliInputError, match=r"^`--out` 'figs' is relative to the current "
+                           r"folder, which no longer exists \(it was removed\); cd to an "
+                           r"existing folder or give an absolute path\.$"):
+            relative_path("--out", "figs")
+    finally:
+        os.chdir(old)

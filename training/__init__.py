@@ -4,7 +4,10 @@ Public names:
   settings        setting, resolve, settings: each trainer setting declared once, as a
                   dataclass field with its help, default and checks       (training.settings)
   run management  RunDir, MetricsLog, NonFiniteError, check_finite, config_dict,
-                  environment, rng_state, restore_rng, log_epochs, has_run (training.runio)
+                  environment, rng_state, restore_rng, log_epochs, has_run (training.runio);
+                  RunLock, one process per run folder                     (training.runlock)
+  cost            network_macs, network_params, default_threads, ufm_seconds,
+                  deepnet_seconds: what a run costs before it starts       (training.cost)
   UFM (Fig 4)     UFMConfig (training.ufm_config), UFMResult, Run, train_ufm, make_runs,
                   ufm_counts, evaluate, final_arrays                        (training.ufm)
   engines         epoch_permutation; KernelEngine, TorchEngine, AutogradEngine live in
@@ -30,6 +33,7 @@ from .data import (
     step_subsample,
     subsample,
 )
+from .cost import deepnet_seconds, default_threads, network_macs, network_params, ufm_seconds
 from .deepnet_config import DeepNetConfig
 from .fig2 import plot_fig2
 from .fig4 import fig4_table, plot_fig4
@@ -45,6 +49,7 @@ from .runio import (
     restore_rng,
     rng_state,
 )
+from .runlock import RunLock
 from .settings import resolve, setting, settings
 from .ufm import Run, UFMResult, evaluate, final_arrays, make_runs, train_ufm
 from .ufm_config import UFMConfig, ufm_counts
@@ -80,7 +85,8 @@ def __getattr__(name):
 __all__ = [
     "setting", "resolve", "settings",
     "MetricsLog", "NonFiniteError", "RunDir", "check_finite", "config_dict",
-    "environment", "has_run", "log_epochs", "restore_rng", "rng_state",
+    "environment", "has_run", "log_epochs", "restore_rng", "rng_state", "RunLock",
+    "network_macs", "network_params", "default_threads", "ufm_seconds", "deepnet_seconds",
     "Run", "UFMConfig", "UFMResult", "evaluate", "final_arrays", "make_runs", "train_ufm",
     "ufm_counts", "epoch_permutation", "fig4_table", "plot_fig4",
     "DeepNetConfig", "LabelledData", "StepSubset", "Subset", "load_dataset", "profile_subsample",

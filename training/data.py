@@ -35,6 +35,17 @@ from seli_exact.errors import SeliInputError
 from seli_exact.validate import rational, whole
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+# each data set's image shape (C, H, W) and training-set class sizes, as the readers return the
+# original files (digits: scikit-learn's bundled copy); a run's cost is estimated from them
+# before any file is read (training.deepnet_config.DeepNetConfig.seconds_estimate)
+SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28),
+          "cifar10": (3, 32, 32)}
+CLASS_SIZES = {
+    "digits": (178, 182, 177, 183, 181, 182, 181, 179, 174, 180),
+    "mnist": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+    "fashion-mnist": (6000,) * 10,
+    "cifar10": (5000,) * 10,
+}
 
 _IDX_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 _IDX_SOURCE = {

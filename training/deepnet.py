@@ -257,10 +257,16 @@ def train(config: DeepNetConfig, *, out=None, resume: bool = False, progress=Non
         _check_same_subset(Path(out) / SUMMARY_NAME, subset)
     if out is not None:
         run = RunDir(out, config, resume=resume, resumable=("checkpoint_every", "threads"),
-                     device=device, extend=config.extend_epochs)
-        state = run.start()  # every check before the model is built or a file written
-    with _Threads(config.threads):
-        return _train(config, subset, device, run, state, out, progress)
+                     device=device, extend=config.extend_epochs,
+                     results=(FINAL_NAME, SUMMARY_NAME))
+    try:
+        if run is not None:
+            state = run.start()  # the lock, every check, then the writes; before the model
+        with _Threads(config.threads):
+            return _train(config, subset, device, run, state, out, progress)
+    finally:
+        if run is not None:
+            run.close()
 
 
 def _train(config, subset, device, run, state, out, progress) -> DeepNetResult:
@@ -287,12 +293,6 @@ def _train(config, subset, device, run, state, out, progress) -> DeepNetResult:
         first_epoch = state["epoch"] + 1
         restore_rng(state, generators=[shuffle])
         rows = run.rows()
-    if run is not None and state is None:
-        # the subset is known before the first epoch: record it at once (a resumed run keeps
-        # the summary it has until it finishes, rather than trading it for a partial one)
-        atomic_write(Path(out) / SUMMARY_NAME, json.dumps(
-            {"zero_error_epoch": zero_error_epoch, "subset": subset.record(),
-             "seconds": elapsed, "final": None}, indent=2) + "\n")
     schedule = set(range(config.epochs + 1)) if config.metrics_every == "epoch" \
         else set(log_epochs(config.epochs, config.per_decade))
     last: dict = {}  # the arrays of the latest measurement, for final.npz
@@ -314,11 +314,18 @@ def _train(config, subset, device, run, state, out, progress) -> DeepNetResult:
 
     t_start = time.perf_counter()
     with _PrecisionFlags(config.tf32):
-        if state is None:  # a fresh run: the starting point is measured and saved once
+        if state is None:
+            save(0)  # checkpoint first: a folder with rows always has a checkpoint to resume from
+        if not rows:  # the starting point, measured once (also when resumed from that checkpoint)
             m = measure(model, x, y, counts, eval_batch=config.eval_batch, keep=last, epoch=0)
             log({"epoch": 0, "lr": config.lr_at(1), "train_loss_sgd": None, **m,
                  "seconds": 0.0})
-            save(0)
+        if run is not None and not (Path(out) / SUMMARY_NAME).exists():
+            # the subset is known before the first epoch: record it at once (a resumed run keeps
+            # the summary it has until it finishes, rather than trading it for a partial one)
+            run.write(SUMMARY_NAME, json.dumps(
+                {"zero_error_epoch": zero_error_epoch, "subset": subset.record(),
+                 "seconds": elapsed, "final": None}, indent=2) + "\n")
         for epoch in range(first_epoch, config.epochs + 1):
             lr = config.lr_at(epoch)
             for g in optimizer.param_groups:
@@ -345,7 +352,7 @@ def _train(config, subset, device, run, state, out, progress) -> DeepNetResult:
     if run is not None:
         if last:  # trained (or started) in this call: the final arrays are the last measured
             save_final(Path(out) / FINAL_NAME, last)
-        atomic_write(Path(out) / SUMMARY_NAME, json.dumps(result.summary(), indent=2) + "\n")
+        run.write(SUMMARY_NAME, json.dumps(result.summary(), indent=2) + "\n")
     return result
 
 

@@ -16,10 +16,11 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from seli_exact.counts import ClassCounts, parse_profile, parse_profiles
+from seli_exact.counts import ClassCounts, parse_profile, parse_profiles, step
 from seli_exact.errors import SeliInputError
 
-from .data import DATASETS
+from .cost import THREADS_MIN_FLOPS
+from .data import CLASS_SIZES, DATASETS, SHAPES, largest_n_min
 from .settings import resolve, setting
 
 ARCHS = ("mlp", "resnet18", "vgg13")  # training.models builds each of them
@@ -34,6 +35,7 @@ RUN_MANAGEMENT = "run management"
 DEFAULT_R = Fraction(10)
 DEFAULT_RHO = Fraction(1, 2)
 _DEVICE = re.compile(r"^(cpu|cuda(:\d{1,4})?)$")
+_FLOPS_TEXT = f"{THREADS_MIN_FLOPS:.0e}".replace("e+0", "e")  # 6e7
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,11 @@ class DeepNetConfig:
     tf32: bool = setting(False, "allow TF32 matmuls and convolutions on cuda", kind="bool",
                          group=DEVICE)
     threads: int | None = setting(
-        None, "CPU threads for torch during the run (1 makes CPU runs reproducible)",
-        kind="whole", optional=True, minimum=1, maximum=4096, unset="torch's", group=DEVICE,
+        None, "CPU threads for torch during the run (the result depends on it: see README)",
+        kind="whole", optional=True, minimum=1, maximum=4096,
+        unset=f"1 for networks below {_FLOPS_TEXT} flops per training step (the digits MLP), "
+              "else the cores this process may use; the choice is saved in config.json",
+        group=DEVICE,
         fix="Try 1.")
     metrics_every: str = setting("log", "measure at log-spaced epochs or every epoch",
                                  kind="choice", choices=("log", "epoch"), group=RUN_MANAGEMENT)
@@ -167,6 +172,11 @@ class DeepNetConfig:
                 f"`tf32` allows TF32 arithmetic on CUDA devices only; got device={self.device}. "
                 "Drop --tf32, or use --device cuda."
             )
+        if self.threads is None:  # tiny networks gain nothing from threads that only wait
+            from .cost import default_threads, step_flops
+
+            s("threads", default_threads(step_flops(self.arch, SHAPES[self.dataset], 10,
+                                                    self.width, self.batch_size)))
 
     def class_counts(self, k: int) -> ClassCounts | None:
         """The counts of `counts` or `profile` for a data set of k classes; None for STEP
@@ -223,6 +233,38 @@ class DeepNetConfig:
                         f"where this run used {old.lr_at(e):g}; start a fresh --out (or use "
                         "--gamma 1, a constant rate, for runs that are to be extended)")
         return None
+
+    def expected_counts(self) -> ClassCounts | None:
+        """The training set's class counts when the data set is the original (data.CLASS_SIZES),
+        for estimates made before any file is read; None when those sizes cannot supply them
+        (the check made when the data are read then says why)."""
+        sizes = CLASS_SIZES[self.dataset]
+        if self.counts is not None or self.profile is not None:
+            c = self.class_counts(len(sizes))
+        else:
+            n_min = self.n_min if self.n_min is not None else largest_n_min(sizes, self.R, self.rho)
+            if n_min < 1:
+                return None
+            c = step(len(sizes), self.R, self.rho, n_min)
+        return c if all(a <= b for a, b in zip(c.counts, sizes)) else None
+
+    def seconds_estimate(self) -> float | None:
+        """The training's estimated seconds on one CPU thread (training.cost), from the
+        network's arithmetic and the expected class counts; None on cuda (nothing measured
+        there) or when the counts are not known before the data are read."""
+        if self.device.startswith("cuda"):
+            return None
+        counts = self.expected_counts()
+        if counts is None:
+            return None
+        from .cost import DN_DENSE_EPOCHS, deepnet_seconds
+        from .runio import log_epochs
+
+        measured = self.epochs + 1 if self.metrics_every == "epoch" else min(
+            self.epochs + 1, len(log_epochs(self.epochs, self.per_decade)) + DN_DENSE_EPOCHS)
+        return deepnet_seconds(arch=self.arch, shape=SHAPES[self.dataset], k=counts.k,
+                               width=self.width, n=counts.n, batch=self.batch_size,
+                               epochs=self.epochs, measured=measured)
 
     def describe_counts(self) -> str:
         """How the training set's counts are chosen, in words (for titles and summaries)."""

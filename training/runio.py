@@ -6,43 +6,60 @@ A run lives in one output folder::
     OUT/checkpoint.pt    the latest good checkpoint, replaced atomically every N epochs
     OUT/metrics.csv      one row per logged point (header from the first row's keys)
     OUT/metrics.jsonl    the same rows, one JSON object a line
+    OUT/run.lock         while a process runs there (training.runlock): one process per folder
     OUT/final.npz        written by each trainer at the end: the final classifier(s), features
                          and labels in PyTorch's layouts, for `seli measure` (training.ufm,
                          training.deepnet say which keys)
 
 API
 ---
-``RunDir(out, config, *, resume=False, resumable=(), device=None, extend=None,
+``RunDir(out, config, *, resume=False, resumable=(), device=None, extend=None, results=(),
         checkpoint_name="checkpoint.pt", metrics_name="metrics")``
     ``config`` is a dataclass instance (the typed config of the trainer); ``device`` only
-    names the device in config.json's environment.
-    ``start() -> dict | None``: every check first, then the writes. A fresh run refuses a folder
-    that already holds a checkpoint or metrics (SeliInputError: pass ``resume=True`` or another
-    folder), then writes config.json and returns None. With ``resume=True``: a folder with no
-    run (no checkpoint, no metrics) is refused; config.json must match ``config`` (fields
-    listed in ``resumable``, e.g. ``("threads",)``, may differ; a changed ``epochs`` is put to
-    ``extend(saved_config, epochs_done)``, which returns None to allow it or the reason it is
-    refused); the checkpoint is loaded and the metrics are rebuilt to the rows logged before it
-    (see below); it returns the saved ``state`` dict with ``"epoch"`` (the checkpoint's epoch)
-    and ``"rng"`` (for ``restore_rng``) added, or None when only metrics were there (the run
-    starts afresh). An --out that cannot be a folder, and a config.json or checkpoint that
-    cannot be read, are SeliInputError sentences; nothing is written then.
+    names the device in config.json's environment; ``results`` names the files the trainer
+    writes into the folder besides these (final.npz, summary.json).
+    ``start() -> dict | None``: takes the folder's lock (training.runlock; another live run
+    there is refused), then every check, then the writes. A fresh run refuses a folder that
+    already holds a checkpoint, metrics or a result (SeliInputError: pass ``resume=True`` or
+    another folder), then writes config.json and returns None. With ``resume=True``: a folder
+    with no run (no checkpoint, no metrics) is refused, and so is a folder whose checkpoint is
+    missing while it holds work that starting again would replace (rows past epoch 0, a
+    result file); config.json must match ``config`` (fields listed in ``resumable``, e.g.
+    ``("threads",)``, may differ; a changed ``epochs`` is put to ``extend(saved_config,
+    epochs_done)``, which returns None to allow it or the reason it is refused); the checkpoint
+    is loaded and the metrics are rebuilt to the rows logged before it (see below); it returns
+    the saved ``state`` dict with ``"epoch"`` (the checkpoint's epoch) and ``"rng"`` (for
+    ``restore_rng``) added, or None when only rows of epoch 0 were there (a run killed before
+    its first checkpoint by an older version, which logged first: it starts afresh). An --out
+    that cannot be a folder, and a config.json or checkpoint that cannot be read, are
+    SeliInputError sentences; nothing is written then, and the lock is released.
+    ``close()`` (or leaving ``with RunDir(...) as run:``) releases the lock; trainers call it
+    when the run ends, also on an error or KeyboardInterrupt.
+    Trainers write their first checkpoint (epoch 0) before their first row, so a folder with
+    rows always has a checkpoint to resume from; a run resumed from a checkpoint that came
+    before any row logs the rows of its epoch first.
     Metrics on resume: every checkpoint holds a copy of the rows logged before it, so a damaged
     metrics.jsonl / .csv (a line cut mid-way, a garbage line) is rebuilt from it; a checkpoint
     without that copy (older runs) is served by whichever file holds each row whole, and a row in
     neither refuses the resume with every file untouched. Rows logged after the checkpoint stay
     until the resumed run logs its first row (they are recomputed), so the files never shrink
     without being refilled.
-    ``log(row: dict)``: append one row to metrics.csv and metrics.jsonl (flushed at once; the
+    ``log(row: dict)``: append one row to metrics.csv and metrics.jsonl (written at once; the
     first row fixes the columns). ``rows() -> list[dict]`` the run's rows (JSON floats
     round-trip exactly).
     ``checkpoint(state: dict, *, epoch: int, generators=()) -> Path``: torch.save of ``state``
     (tensors, state_dicts, numbers) plus the RNG states (Python, NumPy, torch CPU/CUDA, and
-    each torch.Generator in ``generators``), the epoch, the metric rows, to a temporary
-    file then os.replace, so a crash leaves the previous checkpoint whole.
+    each torch.Generator in ``generators``), the epoch, the metric rows, written atomically
+    (seli_exact.atomic: a temporary file then os.replace, mode 0666 & ~umask like any file),
+    so a crash or a full disk leaves the previous checkpoint whole.
+    ``write(name, data) -> Path``: a result file of the run, written atomically.
     ``check_finite(name, value, *, epoch)``: the guard below, naming this run's checkpoint.
     Attributes: ``out``, ``config_path``, ``checkpoint_path``, ``metrics`` (a MetricsLog),
-    ``last_checkpoint_epoch``.
+    ``last_checkpoint_epoch``, ``lock`` (the RunLock).
+Writes that fail (a full disk, a vanished folder) raise ``SeliOutputError`` naming the file
+    (``seli_exact.errors.output_error``, as ``seli_exact.atomic`` does); the CLI prints it and
+    exits 1. What was written before stays whole: files are replaced atomically, and a metrics
+    row that cannot be appended whole to both files is cut back out of both.
 ``has_run(folder) -> bool``: whether a folder holds a checkpoint or metrics.
 ``restore_rng(state, generators=())``: put back the RNG states saved with a checkpoint
     (pass the dict ``start()`` returned); with it a resumed CPU run is bit-identical to an
@@ -70,6 +87,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import errno
 import io
 import json
 import math
@@ -77,7 +95,7 @@ import os
 import platform
 import random
 import sys
-import tempfile
+import weakref
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -85,13 +103,16 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from seli_exact.atomic import atomic_write
-from seli_exact.errors import SeliInputError
+from seli_exact.errors import SeliInputError, output_error
+
+from .runlock import RunLock
 
 CONFIG_NAME = "config.json"
 CHECKPOINT_NAME = "checkpoint.pt"
 METRICS_NAME = "metrics"
 
 ProgressFn = Callable[..., None]
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EIO)  # a folder that cannot be made for want of space
 
 
 class NonFiniteError(RuntimeError):
@@ -363,26 +384,23 @@ class MetricsLog:
         return [r for r in self.scan().jsonl if r is not None]
 
     def append(self, row: dict) -> None:
+        """One row to both files. A row that cannot be written whole to both (a full disk) is
+        cut back out of both and SeliOutputError names the file; the rows before stay whole."""
         row = {k: _jsonable(v) for k, v in row.items()}
-        if self._fields is None:
-            self._fields = list(row)
-            if not self.csv_path.exists():
-                buf = io.StringIO()
-                csv.writer(buf, lineterminator="\n").writerow(self._fields)
-                self.csv_path.parent.mkdir(parents=True, exist_ok=True)
-                with open(self.csv_path, "w") as fh:
-                    fh.write(buf.getvalue())
-        if list(row) != self._fields:
+        fields = list(row) if self._fields is None else self._fields
+        if list(row) != fields:
             raise SeliInputError(
-                f"every metrics row must have the columns {self._fields}; got {list(row)}. "
+                f"every metrics row must have the columns {fields}; got {list(row)}. "
                 "Log the same keys in the same order each time."
             )
         buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerow([_cell(row[f]) for f in self._fields])
-        with open(self.csv_path, "a") as fh:
-            fh.write(buf.getvalue())
-        with open(self.jsonl_path, "a") as fh:
-            fh.write(json.dumps(row) + "\n")
+        w = csv.writer(buf, lineterminator="\n")
+        if self._fields is None and not self.csv_path.exists():
+            w.writerow(fields)
+        w.writerow([_cell(row[f]) for f in fields])
+        _append_whole([(self.csv_path, buf.getvalue().encode()),
+                       (self.jsonl_path, (json.dumps(row) + "\n").encode())])
+        self._fields = fields
         self.count += 1
 
     def rewrite(self, rows: list[dict]) -> None:
@@ -390,8 +408,7 @@ class MetricsLog:
         self.count = len(rows)
         if not rows:
             for p in (self.csv_path, self.jsonl_path):
-                if p.exists():
-                    p.unlink()
+                p.unlink(missing_ok=True)
             self._fields = None
             return
         self._fields = list(rows[0])
@@ -408,15 +425,46 @@ class MetricsLog:
         self.rewrite(self.rows()[:count])
 
 
+def _append_whole(parts: list[tuple[Path, bytes]]) -> None:
+    """Append each (path, data) in order, all or nothing: when a write fails, every file is cut
+    back to its length before (so no half line stays) and SeliOutputError names the file."""
+    opened: list[tuple[Path, int, int, bool]] = []  # (path, fd, length before, new file)
+    path = parts[0][0]
+    try:
+        for path, data in parts:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            new = not path.exists()
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            opened.append((path, fd, os.fstat(fd).st_size, new))
+        for (path, fd, _, _), (_, data) in zip(opened, parts):
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+    except OSError as err:
+        for p, fd, size, new in opened:
+            try:
+                if new:
+                    p.unlink()  # made by this append: gone again, as if never started
+                else:
+                    os.ftruncate(fd, size)  # frees what the failed write took; needs no space
+            except OSError:
+                pass  # the half line stays; --resume rebuilds the log from the checkpoint
+        raise output_error(path, err) from None
+    finally:
+        for _, fd, _, _ in opened:
+            os.close(fd)
+
+
 # --------------------------------------------------------------------------- the run folder
 
 
 class RunDir:
-    """One run's folder: config.json, atomic checkpoints, metrics that survive --resume."""
+    """One run's folder: a lock, config.json, atomic checkpoints, metrics that survive --resume."""
 
     def __init__(self, out, config, *, resume: bool = False, resumable: Iterable[str] = (),
                  device=None, extend: Callable[[dict, int], str | None] | None = None,
-                 checkpoint_name: str = CHECKPOINT_NAME, metrics_name: str = METRICS_NAME):
+                 results: Iterable[str] = (), checkpoint_name: str = CHECKPOINT_NAME,
+                 metrics_name: str = METRICS_NAME):
         self._out_text = str(out)
         self.out = Path(out)
         self.config = config
@@ -424,16 +472,21 @@ class RunDir:
         self.resumable = tuple(resumable)
         self.extend = extend
         self.device = device
+        self.results = tuple(results)
         self.config_path = self.out / CONFIG_NAME
         self.checkpoint_path = self.out / checkpoint_name
         self.metrics = MetricsLog(self.out, metrics_name)
         self.last_checkpoint_epoch: int | None = None
+        self.lock = RunLock(self.out)
+        # the lock goes with the object too (a caller that forgets close(), or the interpreter
+        # exiting); a killed process leaves it behind, and the next run finds it stale
+        self._release = weakref.finalize(self, self.lock.release)
         self._rows: list[dict] | None = None  # the run's rows, once started
         self._pending = False  # the files still hold rows after the checkpoint, to be replaced
 
     # -- start / resume
     def start(self) -> dict | None:
-        """Check everything, then (and only then) write; see the module docstring."""
+        """Take the lock, check everything, then (and only then) write; see the module docstring."""
         if not self._out_text.strip():
             raise SeliInputError(
                 "`--out` must name a folder; got empty text. Pass a folder path (use . for the "
@@ -443,22 +496,48 @@ class RunDir:
             raise SeliInputError(
                 f"`--out` must be a folder; got the file {self.out}. Pass a folder path."
             )
-        has_run = self.checkpoint_path.exists() or self.metrics.exists()
+        if self.resume and not self.out.is_dir():
+            raise self._no_run()  # refused before anything is created
+        self._make_folder()
+        self.lock.acquire()  # first: the checks below decide under it, so two runs cannot both pass
+        try:
+            return self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the folder's lock (idempotent); the run's files stay as they are."""
+        self._release()
+
+    def __enter__(self) -> "RunDir":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _start(self) -> dict | None:
+        present = self._holding()
         if not self.resume:
-            if has_run:
+            if present:
                 raise SeliInputError(
-                    f"`--out` {self.out} already holds a run (checkpoint or metrics); pass "
+                    f"`--out` {self.out} already holds a run ({', '.join(present)}); pass "
                     "--resume to continue it or choose an empty folder."
                 )
-            self._make_folder()
             self._write_config()
             self._rows = []
             return None
-        if not has_run:
-            raise SeliInputError(
-                f"--resume found no run in {self.out} (no {self.checkpoint_path.name} and no "
-                f"metrics); drop --resume to start one there, or point --out at the run's folder."
-            )
+        if not (self.checkpoint_path.exists() or self.metrics.exists()):
+            raise self._no_run()
+        if not self.checkpoint_path.exists():
+            lost = self._lost_by_restart()
+            if lost:
+                raise SeliInputError(
+                    f"--resume found no {self.checkpoint_path.name} in {self.out}, so the run "
+                    f"would start again from epoch 0 and replace {' and '.join(lost)}; restore "
+                    f"{self.checkpoint_path.name}, or move those files away (or choose another "
+                    "--out) to start afresh."
+                )
         ckpt = self._load_checkpoint() if self.checkpoint_path.exists() else None
         done = int(ckpt["epoch"]) if ckpt is not None else 0
         if self.config_path.exists():
@@ -476,10 +555,49 @@ class RunDir:
         self.last_checkpoint_epoch = done
         return ckpt["state"] | {"rng": ckpt["rng"], "epoch": done}
 
+    def _no_run(self) -> SeliInputError:
+        return SeliInputError(
+            f"--resume found no run in {self.out} (no {self.checkpoint_path.name} and no "
+            f"metrics); drop --resume to start one there, or point --out at the run's folder."
+        )
+
+    def _holding(self) -> list[str]:
+        """The files of a run already in the folder (what a fresh start would replace)."""
+        names = [self.checkpoint_path.name, self.metrics.csv_path.name,
+                 self.metrics.jsonl_path.name, *self.results]
+        return [name for name in names if (self.out / name).exists()]
+
+    def _lost_by_restart(self) -> list[str]:
+        """What starting again from epoch 0 would replace: rows past epoch 0 (from whichever
+        file holds them whole) and result files. Rows of epoch 0 alone are recomputed as they
+        were (an older version logged them before its first checkpoint)."""
+        scan = self.metrics.scan()
+        epochs = [r.get("epoch") for r in scan.jsonl if r is not None]
+        if scan.fields is not None and "epoch" in scan.fields:
+            at = scan.fields.index("epoch")
+            epochs += [c[at] for c in scan.csv if c is not None]
+        else:
+            epochs += [None for c in scan.csv if c is not None]
+        later = []
+        for e in epochs:
+            try:
+                later.append(float(e))
+            except (TypeError, ValueError):
+                later.append(math.inf)  # a row without a readable epoch: keep it
+        lost = []
+        if any(e > 0 for e in later):
+            top = max(later)
+            lost.append(f"its metrics up to epoch {top:g}" if math.isfinite(top)
+                        else "its metrics")
+        lost += [name for name in self.results if (self.out / name).exists()]
+        return lost
+
     def _make_folder(self) -> None:
         try:  # a clear sentence now rather than a traceback at the first write
             self.out.mkdir(parents=True, exist_ok=True)
         except OSError as err:
+            if err.errno in _NO_ROOM:
+                raise output_error(self.out, err) from None
             raise SeliInputError(
                 f"`--out` {self.out} cannot be created as a folder ({err.strerror}); pass a "
                 "writable folder path."
@@ -609,21 +727,17 @@ class RunDir:
             "rows": list(self._rows) if self._rows is not None else self.metrics.rows(),
             "config": config_dict(self.config),
         }
-        self.out.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.checkpoint_path.name}.", suffix=".tmp",
-                                   dir=self.out)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                torch.save(payload, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.checkpoint_path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        # serialized in memory, then written as one atomic file: a full disk is an OSError
+        # naming the file (torch's own writer reports it as an opaque RuntimeError)
+        buf = io.BytesIO()
+        torch.save(payload, buf)
+        atomic_write(self.checkpoint_path, buf.getvalue())
         self.last_checkpoint_epoch = int(epoch)
         return self.checkpoint_path
+
+    def write(self, name: str, data: bytes | str) -> Path:
+        """A result file of the run (final.npz, summary.json), written atomically."""
+        return atomic_write(self.out / name, data)
 
     def check_finite(self, name: str, value, *, epoch: int, **kw) -> None:
         check_finite(name, value, epoch=epoch, checkpoint=self.checkpoint_path, **kw)

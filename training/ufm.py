@@ -234,7 +234,7 @@ def final_arrays(Wt, Ht, runs: list[Run]) -> dict[str, np.ndarray]:
 
 
 def save_final(path, Wt, Ht, runs: list[Run]) -> Path:
-    """Write final.npz (see final_arrays) atomically."""
+    """Write final.npz (see final_arrays) atomically; a failed write is SeliOutputError."""
     import io
 
     from seli_exact.atomic import atomic_write
@@ -254,24 +254,28 @@ def train_ufm(cfg: UFMConfig, out=None, *, resume: bool = False,
     cfg.epochs extends a finished run (the learning rate is constant). `progress(epoch_done,
     **info)` is called as epochs complete (the CLI passes its progress line). `stop_after` ends
     the call after that many epochs of this call (an interruption, for tests), without finishing.
-    A NaN or inf raises `runio.NonFiniteError` and leaves the last good checkpoint in place.
+    A NaN or inf raises `runio.NonFiniteError` and leaves the last good checkpoint in place; a
+    write that fails (a full disk) raises SeliOutputError and leaves it in place too. The
+    folder's lock (training.runlock) is held from the start to the end of the call.
     """
     runs = make_runs(cfg)
     engine = make_engine(cfg, runs, max(r.counts.n for r in runs) + 1)  # may refuse the engine
-    try:
-        return _train(cfg, runs, engine, out, resume, progress, stop_after)
-    finally:
-        engine.close()
-
-
-def _train(cfg, runs, engine, out, resume, progress, stop_after) -> UFMResult:
-    import torch
-
     # threads only split runs between CPU threads; results do not depend on them
     rd = (runio.RunDir(out, cfg, device=cfg.device, resume=resume, resumable=("threads",),
-                       extend=cfg.extend_epochs)
+                       extend=cfg.extend_epochs, results=(FINAL_NAME,))
           if out is not None else None)
-    state = rd.start() if rd is not None else None  # every check before anything is written
+    try:
+        return _train(cfg, runs, engine, rd, progress, stop_after)
+    finally:
+        engine.close()
+        if rd is not None:
+            rd.close()
+
+
+def _train(cfg, runs, engine, rd, progress, stop_after) -> UFMResult:
+    import torch
+
+    state = rd.start() if rd is not None else None  # the lock, every check, then the writes
     Wt, Ht = init_state(cfg, runs)
     rows: list[dict] = []
     e = 0
@@ -300,9 +304,11 @@ def _train(cfg, runs, engine, out, resume, progress, stop_after) -> UFMResult:
 
     t0 = time.perf_counter()
     start = e
-    if state is None:  # a fresh run: the starting point is measured and saved once
+    if state is None:  # a fresh run: the starting point is saved, then measured, once
+        save(0)  # checkpoint first: a folder with rows always has a checkpoint to resume from
         record(0)
-        save(0)
+    elif not rows:  # resumed from that first checkpoint, before its rows were logged
+        record(e)
     chunk = max(1, min(cfg.checkpoint_every, 1000))
     while e < cfg.epochs:
         nxt = min([x for x in log_at if x > e] + [cfg.epochs])

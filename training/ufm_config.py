@@ -225,6 +225,22 @@ class UFMConfig:
         return 8 * (4 * runs * (n_max + 1) * self.d + 3 * runs * self.k * n_max
                     + 3 * self.k * self.k)
 
+    def seconds_estimate(self, engine: str | None = None) -> float | None:
+        """The whole training's estimated seconds on this machine's CPU (training.cost), with
+        `engine` for "auto" (default: the compiled kernel, as on any machine with a C
+        compiler); None on cuda, where nothing has been measured."""
+        if self.device == "cuda":
+            return None
+        from .cost import cores, ufm_seconds
+        from .runio import log_epochs
+
+        ns = [c.n for _, c in self.groups() for _ in range(len(self.seeds) * len(self.lrs))]
+        name = self.engine if self.engine != "auto" else (engine or "kernel")
+        return ufm_seconds(engine=name, runs=ns, k=self.k, d=self.d,
+                           batch=None if self.optimizer == "gd" else self.batch_size,
+                           epochs=self.epochs, rows=len(log_epochs(self.epochs, self.log_per_decade)),
+                           threads=self.threads or cores())
+
     def extend_epochs(self, saved: dict, done: int) -> str | None:
         """Why a resumed run may not go on to `self.epochs` (None: it may).
 

@@ -2,7 +2,8 @@
 
 On (R, 1/2)-STEP, k = 4, along lam = 1e-1 .. 1e-8 (seli_exact.regpath; every point certified and
 checked for optimality apart from the solver, proofs_check.path_points), the direction error
-(seli_exact.regpath.direction_error) must decrease strictly and keep falling like a power of
+(seli_exact.regpath.direction_error, which must equal the definition on the dense (k, n) matrices,
+proofs_check.path_reference) must decrease strictly and keep falling like a power of
 log(1/lam): its local exponent p_j = -d log err / d log log(1/lam) stays above
 tolerances.PROP2_MIN_EXPONENT and does not decay along the tail (a plateau err -> a > 0 drives it
 to 0). The fitted rate is reported; the paper states none.
@@ -19,8 +20,8 @@ from seli_exact import step
 from seli_exact.regpath import direction_error
 from seli_exact.verdict import Verdict
 
-from .. import tolerances
-from ..evidence import failed_row, margin_row, verdict
+from .. import path_reference, tolerances
+from ..evidence import failed_row, margin_row, residual_row, verdict
 from ..path_points import PathPoint, certified, path_point, point_rows
 
 ID = "prop2"
@@ -73,6 +74,12 @@ def judge(cases: list[Case]) -> Verdict:
     for case in cases:
         for p in case.points:
             rows += point_rows(p)
+        for p, err in zip(case.points, case.direction_error):
+            if certified(p):  # from numpy's SVD of the dense Z: the dense route's accuracy
+                dense = path_reference.direction_error(p.M, p.counts)
+                rows.append(residual_row(f"{case.name}, {p.name}: direction error = definition",
+                                         abs(err - dense), tolerances.lapack(p.counts),
+                                         reported=err, dense=dense))
         if all(certified(p) for p in case.points):
             rows += _series_rows(case)
     return verdict(ID, rows, kind="margin", extra={"min_exponent": tolerances.PROP2_MIN_EXPONENT})
@@ -80,6 +87,14 @@ def judge(cases: list[Case]) -> Verdict:
 
 def _with_errors(case: Case, err) -> Case:
     return replace(case, direction_error=tuple(float(e) for e in err))
+
+
+def _class_matrix_error(p: PathPoint) -> float:
+    """|| M/||M||_* - P/||P||_* ||_F on the k x k class matrices: each class weighted as one
+    example instead of its n_c (still decreasing toward 0, so only the definition tells)."""
+    P = np.eye(p.counts.k) - 1.0 / p.counts.k
+    nm, npp = (np.linalg.svd(A, compute_uv=False).sum() for A in (p.M, P))
+    return float(np.linalg.norm(p.M / nm - P / npp))
 
 
 def planted() -> dict[str, list[Case]]:
@@ -94,6 +109,8 @@ def planted() -> dict[str, list[Case]]:
         "a slow power 0.1 log(1/lam)^-0.05": [_with_errors(good, 0.1 * L**-0.05)],
         "an offset 0.02 + 0.1 / log(1/lam)": [_with_errors(good, 0.02 + 0.1 / L)],
         "a non-monotone path": [_with_errors(good, bumped)],
+        "the direction error on the class matrices, without the D^{1/2} weighting": [
+            _with_errors(good, [_class_matrix_error(p) for p in good.points])],
         "a grid of two lams": [replace(good, points=good.points[:2], direction_error=good.direction_error[:2])],
         "the solutions of 1.01 lam": [replace(good, points=tuple(
             replace(p, M=path_point(p.counts, 1.01 * p.lam).M) for p in good.points))],

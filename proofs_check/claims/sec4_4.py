@@ -7,7 +7,9 @@ r = grad L(Xi) + lam Xi (gradient from seli_exact.simplex.softmax_ce) bounds the
 ||Xi - Xi_lam|| <= ||r|| / lam, relative to ||Xi|| within tolerances.sec44. The contrast: the
 two-layer solution of (7) at the same lam (seli_exact.regpath, certified and checked for
 optimality, proofs_check.path_points) is off the SEL direction under imbalance (direction error
-> tolerances.sec44_contrast) and on it for balanced or binary data.
+> tolerances.sec44_contrast) and on it for balanced or binary data; the direction error
+seli_exact reports must equal its definition on the dense (k, n) matrices
+(proofs_check.path_reference).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from seli_exact import ClassCounts, from_counts, sel_matrix, softmax_ce, step
 from seli_exact.regpath import direction_error, linear_scale, linear_solution
 from seli_exact.verdict import Verdict
 
-from .. import tolerances
+from .. import path_reference, tolerances
 from ..evidence import margin_row, residual_row, verdict
 from ..path_points import PathPoint, certified, path_point, point_rows
 
@@ -74,6 +76,10 @@ def judge(cases: list[Case]) -> Verdict:
         if not certified(case.point):
             continue
         contrast = case.two_layer_direction_error
+        dense = path_reference.direction_error(case.point.M, case.counts)
+        rows.append(residual_row(f"{name}: two-layer direction error = definition",
+                                 abs(contrast - dense), tolerances.lapack(case.counts),
+                                 reported=contrast, dense=dense))
         if case.counts.is_balanced or case.counts.k == 2:
             rows.append(residual_row(f"{name}: two-layer model on the SEL direction (balanced)",
                                      contrast, tolerances.sec44()))

@@ -11,25 +11,36 @@ seli_exact.metrics reports these (distances, feature_distances with class means 
 stacked inputs with batch axes, nc1); the judge recomputes each from its definition at 60 digits
 from the same float64 inputs, with SELI's Gram matrices from the dense route at 50 digits
 (mpmath's eigsy; proofs_check.lapack) and Sigma_B^+ from an eigen-decomposition at 60 digits.
-`seli measure` (seli_exact.measurement) computes the same distances and NC1 in its own, streaming
-way (features read in blocks, two passes, Sigma_W only along the centred means' directions): its
-NC1 and its distances from features (balanced centring) are judged against the same definitions,
-and so is everything else it reports (seli_exact.measurement's docstring): NC2's equiangularity
-errors against ETF's cosine -1/(k-1) and against the cosines of the dense route's SELI Grams, NC3
-(self-duality) measured and SELI's value (NC3 of the dense route's own factors), NC4 (classifier
-decisions against the nearest class mean, overall and per class; a near tie makes it undecided)
-and the per-class norms beside SELI's at the least-squares scale, with both fit errors,
-on arrays in memory and on a model stored as a user's files are (the classifier k x d and the
-features n x d as float16 .npy, float32 and bfloat16 .safetensors, float64 .npz, read back
-through seli_exact.sources): the definitions are then evaluated at the stored values, which every
-narrower float widens to exactly, so reading or summing in the stored precision shows as an error
-of that precision's size.
+`seli measure` (seli_exact.measurement) computes the same numbers in its own, streaming way
+(features read in blocks, two passes, Sigma_W only along the centred means' directions). Every
+number it reports is judged as a user reads it: the JSON object (`seli measure --json`, run
+in-process through seli_cli.main, or seli_exact.measure's as_dict written as JSON text), parsed
+back, key by key, against proofs_check.measure_reference, which evaluates each definition of
+seli_exact.measurement's docstring at 60 digits apart from seli_exact (SELI's targets from the
+dense route at 50 digits): the distances, NC1, NC2's equiangularity errors against ETF's cosine
+-1/(k-1) and SELI's, NC3 and SELI's value, NC4 (exact fractions; a near tie with a disagreement
+is undecided), the per-class norms beside SELI's at the least-squares scale and both fit
+errors, and the counts, k, d and centring it says it used; a key the judge does not know, or
+one it misses, refutes. Under every `--center` (balanced, weighted: minus the sample mean of
+the features, none), with and without a classifier bias (which enters NC4's decisions only),
+from features and from class means with counts, on arrays in memory read in blocks of 7 rows,
+and on a model stored as a user's files are (the classifier k x d and the features n x d as
+float16 .npy, float32 and bfloat16 .safetensors, float64 .npz and .npy, read back through
+seli_exact.sources): the definitions are then evaluated at the stored values, which every
+narrower float widens to exactly, so reading or summing in the stored precision shows as an
+error of that precision's size. In the thorough profile also torch inputs (tensors given to
+seli_exact.measure, and a .pt file given to the command); the quick profile never imports
+torch.
 Inputs: random (seeded), the dense route's SELI point (distance to SELI 0), noisy features; on
 STEP and on count vectors with several distinct counts.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import math
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,21 +49,21 @@ import mpmath
 import numpy as np
 
 from seli_exact import ClassCounts, from_counts, metrics, simplex_gram, step
+from seli_exact.errors import SeliInputError
 from seli_exact.measurement import measure
-from seli_exact.sources import load_source
 from seli_exact.verdict import Verdict
 
-from .. import tolerances
-from ..evidence import residual_row, to_mpf, undecided_row, verdict
+from .. import measure_reference, tolerances
+from ..evidence import failed_row, residual_row, to_mpf, undecided_row, verdict
 from ..lapack import reference, seli_factors
 from ..safetensors_layout import write_safetensors
 
 ID = "sec5.metrics"
 REFERENCE = "Sec. 5 (metrics of Figs 2-4), Sec. G (centring), NC1 of Papyan et al. [26]"
 STATEMENT = ("seli_exact.metrics' distances of classifiers, class means (given, or from features; "
-             "centred or not) and logits to SELI and ETF, and NC1, and the same numbers from "
-             "`seli measure`'s streaming two-pass route, equal their definitions evaluated at 60 "
-             "digits against an independent SELI reference")
+             "centred or not) and logits to SELI and ETF, and NC1, and every number `seli measure` "
+             "reports (its JSON, under every centring, with and without a bias), equal their "
+             "definitions evaluated at 60 digits against an independent SELI reference")
 PROFILES = ("quick", "thorough")
 ORDER = 215
 ROUTES = ("structured_svd", "lapack")
@@ -80,17 +91,26 @@ class NC1Case:
 
 @dataclass(frozen=True, eq=False)
 class MeasureCase:
-    """seli_exact.measurement.measure on classifiers W (d, k) and features H (d, n), read in
-    blocks of `block` rows; its distances (balanced centring) and NC1. `stored` says how measure
-    was given them: "memory", or the file format and dtype (W and H are then the float64 values
-    of the stored numbers)."""
+    """`seli measure`'s report on classifiers W (d, k) and features H (d, n) (labels
+    counts.labels()) or class means M (d, k), with an optional bias (k,), centred as `center`
+    says: the JSON object as a user reads it (`reported`, the text parsed back). `how` says how
+    it was produced (the command, or seli_exact.measure in blocks of rows) and from what (arrays
+    in memory, or files of a format and dtype: W, H, M and bias are then the float64 values of
+    the stored numbers)."""
     name: str
     counts: ClassCounts
     W: np.ndarray
-    H: np.ndarray
-    block: int
-    reported: dict  # _reported(measure(...)): KEYS, nc1, nc2_*, nc3, nc3_seli, nc4, norms_*
-    stored: str = "memory"
+    H: np.ndarray | None
+    reported: dict
+    how: str
+    center: str = "balanced"
+    bias: np.ndarray | None = None
+    M: np.ndarray | None = None
+
+    @property
+    def size(self) -> int:
+        """Entries of the features (or means) the report sums over."""
+        return (self.H if self.H is not None else self.M).size
 
 
 Case = DistanceCase | NC1Case | MeasureCase
@@ -113,23 +133,61 @@ def nc1_case(name, counts, H) -> NC1Case:
     return NC1Case(name, counts, H, float(metrics.nc1(H, counts.labels(), counts.k)))
 
 
-def _reported(m) -> dict:
-    got = {f"{g}_{o}": float(getattr(getattr(m, f"distance_to_{g}"), o))
-           for g in ("seli", "etf") for o in ("classifiers", "embeddings", "logits")}
-    for o in ("classifiers", "embeddings"):
-        angles = getattr(m, f"nc2_{o}")
-        got[f"nc2_{o}_etf"], got[f"nc2_{o}_seli"] = angles.etf, angles.seli
-        norms = m.classifier_norms if o == "classifiers" else m.embedding_norms
-        got.update({f"norms_{o}_measured": norms.measured, f"norms_{o}_seli": norms.seli,
-                    f"norms_{o}_scale": norms.scale, f"norms_{o}_error_seli": norms.error_seli,
-                    f"norms_{o}_error_etf": norms.error_etf})
-    return {**got, "nc1": m.nc1, "nc3": m.nc3, "nc3_seli": m.nc3_seli, "nc4": m.nc4,
-            "nc4_per_class": m.nc4_per_class}
+def json_of(m) -> dict:
+    """A Measurement's JSON object as a user reads it: as_dict written as JSON text, parsed."""
+    return json.loads(json.dumps(m.as_dict()))
 
 
-def measure_case(name, counts, W, H, block=7) -> MeasureCase:
-    m = measure(W.T, H.T, counts.labels(), center="balanced", chunk_rows=block)
-    return MeasureCase(name, counts, W, H, block, _reported(m))
+def api_case(name, counts, W, H, *, center="balanced", bias=None, block=7) -> MeasureCase:
+    """seli_exact.measure on arrays in memory, features read in blocks of `block` rows; a
+    refusal of valid input is reported as {"error": ...} (and refuted by the judge)."""
+    try:
+        reported = json_of(measure(W.T, H.T, counts.labels(), center=center, bias=bias,
+                                   chunk_rows=block))
+    except SeliInputError as err:
+        reported = {"error": f"seli_exact.measure refused valid input: {err}"}
+    return MeasureCase(name, counts, W, H, reported, f"seli_exact.measure, blocks of {block} rows",
+                       center, bias)
+
+
+def run_measure(argv: list[str]) -> tuple[int, str, str]:
+    """`seli measure ARGV --json` in-process: (exit status, stdout, stderr)."""
+    from seli_cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["measure", *argv, "--json", "--progress", "never"])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _command_report(argv: list[str]) -> dict:
+    """The JSON `seli measure --json` prints, parsed; {"error": ...} when it fails."""
+    code, text, err = run_measure(argv)
+    if code != 0:
+        return {"error": f"exit {code}: {err.strip()}"}
+    return json.loads(text)
+
+
+def cli_case(name, counts, W, H=None, *, M=None, center="balanced", bias=None) -> MeasureCase:
+    """`seli measure --json` on float64 .npy files: W as the classifier (k x d), H as the
+    features (n x d) with int64 labels, or M as the class means (k x d) with --counts."""
+    with tempfile.TemporaryDirectory(prefix="seli-sec5-") as folder:
+        f = Path(folder)
+        np.save(f / "W.npy", np.ascontiguousarray(W.T))
+        argv = ["--classifier", str(f / "W.npy"), "--center", center]
+        if H is not None:
+            np.save(f / "H.npy", np.ascontiguousarray(H.T))
+            np.save(f / "y.npy", counts.labels().astype(np.int64))
+            argv += ["--features", str(f / "H.npy"), "--labels", str(f / "y.npy")]
+        else:
+            np.save(f / "M.npy", np.ascontiguousarray(M.T))
+            argv += ["--means", str(f / "M.npy"), "--counts", ",".join(map(str, counts.counts))]
+        if bias is not None:
+            np.save(f / "b.npy", np.asarray(bias, dtype=float))
+            argv += ["--bias", str(f / "b.npy")]
+        reported = _command_report(argv)
+    return MeasureCase(name, counts, W, H, reported, "seli measure --json, float64 .npy", center,
+                       bias, M)
 
 
 # the formats a stored model is read from: (file kind, dtype name)
@@ -153,9 +211,9 @@ def _widened(A: np.ndarray, dtype: str) -> np.ndarray:
     return A.astype(np.float64)
 
 
-def stored_measure_case(name, counts, W, H, kind: str, dtype: str, block=7) -> MeasureCase:
-    """measure on W (d, k) and H (d, n) saved as PyTorch-layout files (classifier k x d, features
-    n x d, labels int64) of `kind` in `dtype`, read back by seli_exact.sources."""
+def stored_measure_case(name, counts, W, H, kind: str, dtype: str) -> MeasureCase:
+    """`seli measure --json` on W (d, k) and H (d, n) saved as PyTorch-layout files (classifier
+    k x d, features n x d, labels int64) of `kind` in `dtype`."""
     Wn, Hn, y = _narrowed(W.T, dtype), _narrowed(H.T, dtype), counts.labels().astype(np.int64)
     with tempfile.TemporaryDirectory(prefix="seli-sec5-") as folder:
         f = Path(folder) / f"model.{kind}"
@@ -170,10 +228,39 @@ def stored_measure_case(name, counts, W, H, kind: str, dtype: str, block=7) -> M
             bf16 = {"fc.weight": "BF16", "features": "BF16"} if dtype == "bfloat16" else None
             write_safetensors(f, {"fc.weight": Wn, "features": Hn, "labels": y}, dtypes=bf16)
             specs = [f"{f}:{a}" for a in ("fc.weight", "features", "labels")]
-        m = measure(*(load_source(spec) for spec in specs), center="balanced", chunk_rows=block)
-        reported = _reported(m)
-    return MeasureCase(name, counts, _widened(Wn, dtype).T, _widened(Hn, dtype).T, block, reported,
-                       f"{kind} {dtype}")
+        reported = _command_report(["--classifier", specs[0], "--features", specs[1],
+                                    "--labels", specs[2]])
+    return MeasureCase(name, counts, _widened(Wn, dtype).T, _widened(Hn, dtype).T, reported,
+                       f"seli measure --json, {kind} {dtype}")
+
+
+def torch_cases(name, counts, W, H, bias) -> list[MeasureCase]:
+    """torch inputs: float32 and bfloat16 tensors given to seli_exact.measure (as_dict as JSON),
+    and a float32 .pt file (a state dict with the bias) given to `seli measure --json`."""
+    import torch
+
+    def widen(t):  # exact: every narrower float is a float64
+        return t.double().numpy()
+
+    out = []
+    for dtype in (torch.float32, torch.bfloat16):
+        Wt, Ht = torch.tensor(W.T).to(dtype), torch.tensor(H.T).to(dtype)
+        bt = torch.tensor(bias).to(dtype)
+        m = measure(Wt, Ht, torch.tensor(counts.labels()), center="weighted", bias=bt)
+        out.append(MeasureCase(f"{name}, torch {dtype}", counts, widen(Wt).T, widen(Ht).T,
+                               json_of(m), f"seli_exact.measure, torch {dtype}", "weighted",
+                               widen(bt)))
+    Wt, Ht, bt = (torch.tensor(a, dtype=torch.float32) for a in (W.T, H.T, bias))
+    with tempfile.TemporaryDirectory(prefix="seli-sec5-") as folder:
+        f = Path(folder) / "model.pt"
+        torch.save({"fc.weight": Wt, "fc.bias": bt, "features": Ht,
+                    "labels": torch.tensor(counts.labels())}, f)
+        reported = _command_report(["--classifier", f"{f}:fc.weight", "--bias", f"{f}:fc.bias",
+                                    "--features", f"{f}:features", "--labels", f"{f}:labels",
+                                    "--center", "none"])
+    out.append(MeasureCase(f"{name}, a .pt state dict", counts, widen(Wt).T, widen(Ht).T,
+                           reported, "seli measure --json, pt float32", "none", widen(bt)))
+    return out
 
 
 # --------------------------------------------------------------------------- the definitions
@@ -228,50 +315,14 @@ def expected_distances(case: DistanceCase) -> dict:
     return out
 
 
-def _unit_cosines(A: np.ndarray) -> np.ndarray:
-    U = A / np.linalg.norm(A, axis=0)[None, :]
-    return U.T @ U
-
-
-def _self_duality(W: np.ndarray, M: np.ndarray) -> float:
-    return float(np.linalg.norm(W / np.linalg.norm(W) - M / np.linalg.norm(M)))
-
-
-def _norm_fit(measured: np.ndarray, predicted: np.ndarray) -> dict:
-    """The least-squares scale s of `predicted` to `measured`, and both relative fit errors."""
-    s = float(measured @ predicted / (predicted @ predicted))
-    return {"measured": measured, "seli": s * predicted, "scale": s,
-            "error_seli": float(np.linalg.norm(measured - s * predicted) / np.linalg.norm(measured)),
-            "error_etf": float(np.linalg.norm(measured - measured.mean()) / np.linalg.norm(measured))}
-
-
 def expected_measure(case: MeasureCase) -> tuple[dict, float]:
-    """The rest of `seli measure`'s report from the definitions (measurement's docstring), in
-    float64, balanced centring, no bias: {key: value} and the smallest relative decision margin
-    of NC4 (the gap between the best and second-best class of either rule)."""
-    counts, k, W, H = case.counts, case.counts.k, case.W, case.H
-    y = counts.labels()
-    ref = reference(counts)  # the dense route, float64
-    M = np.stack([H[:, y == c].mean(axis=1) for c in range(k)], axis=1)  # (d, k)
-    Mc = M - M.mean(axis=1, keepdims=True)
-    off = ~np.eye(k, dtype=bool)
-    out: dict = {}
-    for o, A, seli_cos, seli_norms in (("classifiers", W, ref.classifier_cosines, ref.classifier_norms),
-                                       ("embeddings", Mc, ref.embedding_cosines, ref.embedding_norms)):
-        cos = _unit_cosines(A)
-        out[f"nc2_{o}_etf"] = float(np.mean(np.abs(cos[off] + 1.0 / (k - 1))))
-        out[f"nc2_{o}_seli"] = float(np.mean(np.abs(cos[off] - seli_cos[off])))
-        fit = _norm_fit(np.linalg.norm(A, axis=0), np.asarray(seli_norms, dtype=float))
-        out.update({f"norms_{o}_{key}": v for key, v in fit.items()})
-    out["nc3"] = _self_duality(W, Mc)
-    out["nc3_seli"] = _self_duality(np.asarray(ref.W, float), np.asarray(ref.M, float))
-    scores = W.T @ H  # (k, n): the classifier's logits
-    dist2 = ((H[:, None, :] - M[:, :, None]) ** 2).sum(axis=0)  # (k, n): squared distances
-    agree = np.argmax(scores, axis=0) == np.argmin(dist2, axis=0)
-    out["nc4"] = float(agree.mean())
-    out["nc4_per_class"] = np.array([agree[y == c].mean() for c in range(k)])
-    margins = [np.diff(np.sort(v, axis=0)[-2:], axis=0) / np.max(np.abs(v)) for v in (scores, -dist2)]
-    return out, float(min(m.min() for m in margins))
+    """The JSON object `seli measure` should have printed for the case, flattened to
+    {"a.b": value} (proofs_check.measure_reference, 60 digits), and NC4's smallest relative
+    decision margin."""
+    want, tie = measure_reference.report(case.W, counts=case.counts, H=case.H, M=case.M,
+                                         bias=case.bias, center=case.center,
+                                         digits=tolerances.DIGITS)
+    return measure_reference.flatten(want), tie
 
 
 def expected_nc1(case: NC1Case) -> float:
@@ -321,11 +372,34 @@ def cases(profile: str) -> list[Case]:
             out.append(nc1_case(f"{c.describe()} noisy features", c, H))
             Hw = rng.standard_normal((k - 1, c.n)) + 3 * rng.standard_normal((k - 1, k))[:, c.labels()]
             out.append(nc1_case(f"{c.describe()} d = k - 1", c, Hw))
-            out.append(measure_case(f"{c.describe()} seli measure, noisy features", c, Ws, H))
-            if c is instances[0]:
-                out += [stored_measure_case(f"{c.describe()} seli measure of a stored model, "
-                                            f"{kind} {dtype}", c, Ws, H, kind, dtype)
-                        for kind, dtype in STORED]
+            out += measure_cases(c, Ws, Ms, H, profile, first=c is instances[0])
+    return out
+
+
+def measure_cases(c, W, M, H, profile: str, first: bool) -> list[MeasureCase]:
+    """`seli measure` on one instance: in memory in blocks of 7 rows; through the command under
+    every centring, from features and from means (on the first instance: with and without a
+    bias, and from stored files); torch inputs in the thorough profile."""
+    name = c.describe()
+    out = [api_case(f"{name} seli_exact.measure, noisy features", c, W, H)]
+    # a bias on the last class that moves a quarter of NC4's decisions to it: the 0.25 quantile
+    # of the margins it must overcome (interpolated, so no decision becomes a tie)
+    logits = W.T @ H  # (k, n)
+    bias = np.zeros(c.k)
+    bias[-1] = float(np.quantile(logits.max(axis=0) - logits[-1], 0.25))
+    for center in measure_reference.CENTERS:
+        out.append(cli_case(f"{name} seli measure --center {center}", c, W, H, center=center))
+        if first or profile == "thorough":
+            out.append(cli_case(f"{name} seli measure --center {center} --bias", c, W, H,
+                                center=center, bias=bias))
+            out.append(cli_case(f"{name} seli measure --means --center {center}", c, W,
+                                M=H @ np.eye(c.k)[c.labels()] / np.asarray(c.counts)[None, :],
+                                center=center))
+    if first:
+        out += [stored_measure_case(f"{name} seli measure of a stored model, {kind} {dtype}",
+                                    c, W, H, kind, dtype) for kind, dtype in STORED]
+        if profile == "thorough":
+            out += torch_cases(f"{name} torch inputs", c, W, H, bias)
     return out
 
 
@@ -333,17 +407,7 @@ def judge(cases: list[Case]) -> Verdict:
     rows = []
     for case in cases:
         if isinstance(case, MeasureCase):
-            feats = DistanceCase(case.name, case.counts, case.W, None, case.H, True, {})
-            want = {key: float(v) for key, v in expected_distances(feats).items()}
-            want["nc1"] = expected_nc1(NC1Case(case.name, case.counts, case.H, 0.0))
-            errs = {key: abs(case.reported[key] - want[key]) / (1.0 if key != "nc1" else abs(want[key]))
-                    for key in want}
-            worst = max(errs, key=lambda key: errs[key] if errs[key] == errs[key] else np.inf)
-            # distances as for metrics; NC1 sums O(d n) float64 products
-            bound = max(tolerances.lapack(case.counts), tolerances.float64(case.H.size))
-            rows.append(residual_row(f"seli measure, {case.name}", errs[worst], bound,
-                                     worst=worst, errors=errs))
-            rows.append(_measure_rest_row(case, bound))
+            rows += _measure_rows(case)
             continue
         if isinstance(case, NC1Case):
             want = expected_nc1(case)
@@ -362,46 +426,115 @@ def judge(cases: list[Case]) -> Verdict:
     return verdict(ID, rows, kind="residual")
 
 
-def _measure_rest_row(case: MeasureCase, bound: float) -> dict:
-    """NC2, NC3, NC4 and the norms of one `seli measure` case against expected_measure: values
-    within `bound` (relative to the largest entry for the norms), NC4 equal, or undecided when a
-    decision of NC4 is a near tie."""
+# keys of the report that are exact (counts, sizes, the centring named, ETF's NC3 of 0)
+EXACT_KEYS = ("class_counts", "n", "k", "d", "center", "nc3.etf")
+
+
+def _error(key: str, got, want) -> float:
+    """|got - want| for one key of the report: relative for NC1, relative to the largest entry
+    (at least 1) for the norm profiles, absolute otherwise (distances, NC2, NC3 and the fit
+    errors are O(1)); inf for a number of the wrong shape or type, or None where a number is
+    due."""
+    if want is None or got is None:
+        return 0.0 if got is None and want is None else math.inf
+    try:
+        g = np.asarray(got, dtype=float)
+        w = np.asarray([float(x) for x in np.ravel(want)], dtype=float).reshape(np.shape(want))
+    except (TypeError, ValueError):
+        return math.inf
+    if g.shape != w.shape:
+        return math.inf
+    diff = float(np.max(np.abs(g - w), initial=0.0))
+    if key == "nc1":
+        return diff / abs(float(w))
+    if key.startswith("norms.") and key.rsplit(".", 1)[1] in ("measured", "seli", "scale"):
+        return diff / max(1.0, float(np.max(np.abs(w))))
+    return diff if diff == diff else math.inf
+
+
+def _measure_rows(case: MeasureCase) -> list[dict]:
+    """Every key of one `seli measure` report against expected_measure: no key missing or
+    unknown; the exact keys equal; NC4 equal, or undecided when one of its decisions is a near
+    tie; every other value within the bound of the distances (the dense route's, or O(d n)
+    float64 sums for NC1 and the means)."""
+    name = f"seli measure ({case.how}, --center {case.center}"
+    name += ", with a bias)" if case.bias is not None else ")"
+    name += f", {case.name}"
+    got = measure_reference.flatten(case.reported)
+    if "error" in got:
+        return [failed_row(name, f"the command failed: {got['error']}")]
     want, tie = expected_measure(case)
-    name = f"seli measure NC2-NC4 and norms, {case.name}"
-    errs = {}
-    for key, w in want.items():
-        got = np.asarray(case.reported.get(key, np.nan), dtype=float)
-        w = np.asarray(w, dtype=float)
-        if got.shape != w.shape:
-            errs[key] = np.inf
-        elif key.startswith("nc4"):
-            errs[key] = 0.0 if np.array_equal(got, w) else np.inf
-        else:
-            scale = max(1.0, float(np.max(np.abs(w)))) if key.startswith("norms") else 1.0
-            errs[key] = float(np.max(np.abs(got - w))) / scale
+    rows = []
+    unknown, missing = sorted(set(got) - set(want)), sorted(set(want) - set(got))
+    if unknown or missing:
+        rows.append(failed_row(f"{name}: keys", f"keys no judge knows {unknown}, missing {missing}"))
+    wrong = [key for key in EXACT_KEYS if key in got and got[key] != want[key]]
+    rows.append(residual_row(f"{name}: counts, sizes and centring", 0.0 if not wrong else math.inf,
+                             0.0, differ={key: [got[key], want[key]] for key in wrong}))
+    nc4 = [key for key in ("nc4", "nc4_per_class") if key in got]
+    off = [key for key in nc4 if _error(key, got[key], want[key]) != 0.0]
+    if off and tie <= tolerances.nc4_tie(case.size):
+        rows.append(undecided_row(f"{name}: NC4", f"a decision is a near tie (relative margin "
+                                                  f"{tie:.2g})"))
+    else:
+        rows.append(residual_row(f"{name}: NC4", 0.0 if not off else math.inf, 0.0,
+                                 nc4=got.get("nc4"), expected=want.get("nc4"), nc4_tie_margin=tie))
+    errs = {key: _error(key, got[key], want[key]) for key in want
+            if key in got and key not in EXACT_KEYS and key not in nc4}
     worst = max(errs, key=lambda key: errs[key] if errs[key] == errs[key] else np.inf)
-    if tie <= tolerances.nc4_tie(case.H.size) and errs["nc4"] + errs["nc4_per_class"] > 0:
-        return undecided_row(name, f"an NC4 decision is a near tie (relative margin {tie:.2g})")
-    return residual_row(name, errs[worst], bound, worst=worst, errors=errs, nc4_tie_margin=tie)
+    # distances as for metrics; NC1 and the means sum O(d n) float64 products
+    bound = max(tolerances.lapack(case.counts), tolerances.float64(case.size))
+    rows.append(residual_row(f"{name}: values", errs[worst], bound, worst=worst, errors=errs))
+    return rows
+
+
+def with_reported(case: MeasureCase, **values) -> MeasureCase:
+    """The case with reported values replaced, keys as flattened paths with "__" for "."
+    (nc3__seli=0.0 sets reported["nc3"]["seli"])."""
+    reported = json.loads(json.dumps(case.reported))
+    for path, value in values.items():
+        *parents, leaf = path.split("__")
+        node = reported
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return replace(case, reported=reported)
 
 
 FIG1 = step(4, 10, "1/2", 5)
 
 
-def _good() -> tuple[DistanceCase, NC1Case, MeasureCase, MeasureCase]:
-    rng = np.random.default_rng(5)
+def _fig1_model(seed: int = 5):
+    rng = np.random.default_rng(seed)
     W, M = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
     H = M[:, FIG1.labels()] + 0.1 * rng.standard_normal((5, FIG1.n))
+    bias = 2.0 * rng.standard_normal(4)
+    return W, M, H, bias
+
+
+def _good() -> tuple[DistanceCase, NC1Case, MeasureCase, MeasureCase]:
+    W, M, H, _ = _fig1_model()
     return (distance_case("fig1 random", FIG1, W, M), nc1_case("fig1", FIG1, H),
-            measure_case("fig1", FIG1, W, H),
+            api_case("fig1", FIG1, W, H),
             stored_measure_case("fig1 stored", FIG1, W, H, "safetensors", "float32"))
+
+
+def _report_of(case: MeasureCase, **kw) -> dict:
+    """What seli_exact.measure reports on the case's arrays with other settings (a planted
+    answer: right for the settings it was made with)."""
+    args = {"center": case.center, "bias": case.bias, **kw}
+    return json_of(measure(case.W.T, case.H.T, case.counts.labels(), **args))
 
 
 def planted() -> dict[str, list[Case]]:
     dist, nc, meas, stored = _good()
+    W, M, H, bias = _fig1_model()
     r = dist.reported
-    half = measure(stored.W.T.astype(np.float16), stored.H.T.astype(np.float16), FIG1.labels(),
-                   center="balanced")
+    weighted = cli_case("fig1 weighted", FIG1, W, H, center="weighted")
+    biased = cli_case("fig1 with a bias", FIG1, W, H, center="balanced", bias=bias)
+    half = json_of(measure(stored.W.T.astype(np.float16), stored.H.T.astype(np.float16),
+                           FIG1.labels(), center="balanced"))
+    rep = meas.reported
     return {
         "class-mean distance measured against the classifier Gram": [
             replace(dist, reported={**r, "seli_embeddings": np.asarray(
@@ -412,19 +545,42 @@ def planted() -> dict[str, list[Case]]:
         "NC1 without the 1/k": [replace(nc, reported=nc.reported * FIG1.k)],
         "NC1 with n - 1 for n": [replace(nc, reported=nc.reported * FIG1.n / (FIG1.n - 1))],
         "seli measure's NC1 with n - 1 for n": [
-            replace(meas, reported={**meas.reported, "nc1": meas.reported["nc1"] * FIG1.n / (FIG1.n - 1)})],
-        "seli measure centring by the sample mean": [
-            replace(meas, reported={**meas.reported, "seli_embeddings": float(measure(
-                meas.W.T, meas.H.T, FIG1.labels(), center="weighted").distance_to_seli.embeddings)})],
-        "a stored float32 model measured as if rounded to float16": [
-            replace(stored, reported=_reported(half))],
-        "NC3's SELI value taken as ETF's 0": [replace(meas, reported={**meas.reported, "nc3_seli": 0.0})],
+            with_reported(meas, nc1=rep["nc1"] * FIG1.n / (FIG1.n - 1))],
+        "seli measure centring by the sample mean, reported as balanced": [
+            replace(meas, reported={**_report_of(meas, center="weighted"), "center": "balanced"})],
+        "--center weighted centring by the mean of the class means": [
+            replace(weighted, reported={**_report_of(weighted, center="balanced"),
+                                        "center": "weighted"})],
+        "--center weighted, NC1's Sigma_B centred by the mean of the class means": [
+            with_reported(weighted, nc1=_report_of(weighted, center="balanced")["nc1"])],
+        "--center none reported for weighted centring": [
+            replace(weighted, reported={**_report_of(weighted, center="none"), "center": "weighted"})],
+        "NC4 ignoring the classifier bias": [
+            with_reported(biased, nc4=_report_of(biased, bias=None)["nc4"],
+                          nc4_per_class=_report_of(biased, bias=None)["nc4_per_class"])],
+        "NC4 with the bias subtracted": [
+            with_reported(biased, nc4=_report_of(biased, bias=-biased.bias)["nc4"],
+                          nc4_per_class=_report_of(biased, bias=-biased.bias)["nc4_per_class"])],
+        "a stored float32 model measured as if rounded to float16": [replace(stored, reported=half)],
+        "NC3's SELI value taken as ETF's 0": [with_reported(meas, nc3__seli=0.0)],
+        "NC3 measured and SELI's swapped in the JSON": [
+            with_reported(meas, nc3__seli=rep["nc3"]["measured"], nc3__measured=rep["nc3"]["seli"])],
         "NC4 read from the classifier alone (every example agrees)": [
-            replace(meas, reported={**meas.reported, "nc4": 1.0, "nc4_per_class": np.ones(FIG1.k)})],
+            with_reported(meas, nc4=1.0, nc4_per_class=[1.0] * FIG1.k)],
         "NC2 and the norms of uncentred class means": [
-            replace(meas, reported={**meas.reported, **{key: v for key, v in _reported(measure(
-                meas.W.T, meas.H.T, FIG1.labels(), center="none")).items() if "embeddings" in key
-                and not key.endswith(("_classifiers", "_embeddings", "_logits"))}})],
+            with_reported(meas, nc2__embeddings=_report_of(meas, center="none")["nc2"]["embeddings"],
+                          norms__embeddings=_report_of(meas, center="none")["norms"]["embeddings"])],
+        "the classifier and class-mean norm profiles swapped in the JSON": [
+            with_reported(meas, norms__classifiers=rep["norms"]["embeddings"],
+                          norms__embeddings=rep["norms"]["classifiers"])],
+        "the equal-norm fit error reported as SELI's": [
+            with_reported(meas, norms__embeddings__error_etf=rep["norms"]["embeddings"]["error_seli"])],
+        "a JSON key the judge does not know": [with_reported(meas, nc5=0.5)],
+        "a JSON key missing": [replace(meas, reported={key: v for key, v in rep.items()
+                                                        if key != "nc4_per_class"})],
+        "n reported for the wrong counts": [with_reported(meas, n=FIG1.n - 1)],
+        "means given: NC1 reported as 0 instead of null": [
+            with_reported(cli_case("fig1 means", FIG1, W, M=M), nc1=0.0)],
         "a batch with one run's distances swapped": [
             replace(dist, W=np.stack([dist.W, 2 * dist.W]), M=np.stack([dist.M, dist.M[:, ::-1]]),
                     reported={key: np.stack([v, v]) for key, v in r.items()})],
@@ -439,13 +595,13 @@ def _tied() -> MeasureCase:
     W[:, 1] = W[:, 0]
     y = FIG1.labels()
     H = M[:, y] + 0.01 * np.random.default_rng(6).standard_normal((5, FIG1.n))
-    case = measure_case("fig1, classes 0 and 1 share a classifier", FIG1, W, H)
+    case = api_case("fig1, classes 0 and 1 share a classifier", FIG1, W, H)
     scores = W.T @ H
     later = FIG1.k - 1 - np.argmax(scores[::-1], axis=0)
     nearest = np.argmin(((H[:, None, :] - (M[:, :, None])) ** 2).sum(axis=0), axis=0)
     agree = later == nearest
-    return replace(case, reported={**case.reported, "nc4": float(agree.mean()),
-                                   "nc4_per_class": np.array([agree[y == c].mean() for c in range(FIG1.k)])})
+    return with_reported(case, nc4=float(agree.mean()),
+                         nc4_per_class=[float(agree[y == c].mean()) for c in range(FIG1.k)])
 
 
 def undecided() -> dict[str, list[Case]]:

@@ -7,7 +7,9 @@ classifiers and class means, their cosines and norm ratios, and the alignments c
 Each is evaluated exactly at STEP points with m != s (so swapped multiplicities show) and
 compared with the same quantity of mpmath's eigen-decomposition of P D P (proofs_check.lapack),
 which knows nothing of blocks: singular values are read off in order (n_min < mu_mix < R n_min
-for R > 1), pair entries only where the pair exists.
+for R > 1), pair entries only where the pair exists. The closed forms judged are the ones users
+get: `seli latex`'s formulas.json records (derivations.export) read back from the JSON text and
+parsed, every one of them (a STEP record no comparison covers refutes).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import mpmath
 import sympy
 
 from derivations import closed_forms, symbols
+from derivations.export import formula_records, parse, to_json
 from seli_exact import ClassCounts, step
 from seli_exact.verdict import Verdict
 
@@ -75,16 +78,37 @@ def dense_values(counts: ClassCounts) -> dict:
 
 
 def build(forms: dict, counts: ClassCounts) -> Case:
+    """The closed forms at `counts` beside the dense values; a form without a dense value is
+    kept (as None on the dense side) so the judge refutes it, and a dense value without a form
+    is compared with None."""
     k, R, rho, n_min = symbols()
     p = counts.params
     sub = {k: p["k"], R: sympy.Rational(p["R"].numerator, p["R"].denominator),
            rho: sympy.Rational(p["rho"].numerator, p["rho"].denominator), n_min: p["n_min"]}
     ref = dense_values(counts)
-    return Case(counts, {n: forms[n].subs(sub) for n in ref}, ref)
+    pairs = {"maj": counts.params["m"] >= 2, "min": counts.params["s"] >= 2}
+    closed = {}
+    for name, expr in forms.items():  # a pair entry of an absent pair is no quantity here
+        absent = [g for g, ok in pairs.items() if not ok and name.endswith(f"{g}{g}")
+                  or name == f"sigma_{g}" and not ok]
+        if not absent:
+            closed[name] = expr.subs(sub)
+    for name in ref:
+        closed.setdefault(name, None)
+    return Case(counts, closed, ref)
+
+
+def exported_forms(records: list[dict] | None = None) -> dict:
+    """{name: expression} of the STEP records of formulas.json as a user reads them: the JSON
+    text of derivations.export parsed back (`records` plants other records)."""
+    import json
+
+    records = json.loads(to_json(formula_records())) if records is None else records
+    return {r["name"]: parse(r) for r in records if not r["name"].startswith("any_")}
 
 
 def cases(profile: str) -> list[Case]:
-    forms = closed_forms()
+    forms = exported_forms()
     return [build(forms, step(*p)) for p in _points(profile)]
 
 
@@ -92,7 +116,11 @@ def residuals(case: Case) -> tuple[dict[str, float], list[str]]:
     """(name -> |closed - dense| / (1 + |dense|), names whose closed form is no number)."""
     out, unevaluated = {}, []
     with mpmath.workdps(tolerances.DIGITS + 10):
-        for name, want in case.reference.items():
+        for name in sorted(set(case.closed) | set(case.reference)):
+            if case.closed.get(name) is None or name not in case.reference:
+                out[name] = float("inf")  # a quantity without its closed form, or the reverse
+                continue
+            want = case.reference[name]
             got = sympy.N(case.closed[name], tolerances.DIGITS + 10)
             if not got.is_number or not got.is_finite:
                 unevaluated.append(name)
@@ -135,7 +163,24 @@ def planted() -> dict[str, list[Case]]:
             build(_altered(cos_w_minmin=1 + sympy.Rational(1, 10**6)), c)],
         "an alignment off by 1e-30": [build(_altered(cos_align_min=1 + sympy.Rational(1, 10**30)), c)],
         "h_majmaj with a flipped sign": [build(_altered(h_majmaj=-1), c)],
+        "a record of formulas.json with the squared norm ratio's sides swapped": [build(
+            exported_forms(_edited_records("w_norm_ratio", lambda e: 1 / e)), c)],
+        "a STEP record no comparison covers": [build({**exported_forms(), "w_extra": k}, c)],
+        "a STEP record missing from formulas.json": [build(
+            {n: e for n, e in exported_forms().items() if n != "cos_align_maj"}, c)],
     }
+
+
+def _edited_records(name: str, edit) -> list[dict]:
+    """formulas.json's records, read back, with record `name`'s expression edited."""
+    import json
+
+    out = []
+    for r in json.loads(to_json(formula_records())):
+        if r["name"] == name:
+            r = {**r, "sympy": str(edit(parse(r)))}
+        out.append(r)
+    return out
 
 
 def undecided() -> dict[str, list[Case]]:

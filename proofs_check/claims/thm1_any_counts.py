@@ -16,6 +16,8 @@ evidence["steps"]; the claim is verified only when every part is:
   sign                           B_hat * Zhat^T > 0 per instance (interval proof; float64 and
                                  dense-SVD margins, proofs_check.sign_cases)
   routes                         the secular, dense and integral routes agree
+  records                        the formulas `seli latex` exports for any counts (formulas.json,
+                                 read back) equal the quantities they name
   step7.dual_feasible            (a)-(b) ||B_hat||_2 = 1, B_hat 1 = 0, row i of B_hat = G_M[y_i, :]
   step7.duality_gap              (c) tr(Zhat B_hat) = ||Zhat||_*
   step7.complementary_slackness  (d) every multiplier -B_hat[i, c] > 0, every margin active
@@ -48,6 +50,7 @@ add to that. tests/test_any_counts.py checks step 6 on Hypothesis count vectors.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import sympy
@@ -95,6 +98,8 @@ PARTS = {
     "step6": "-G_M[i, j] >= F_k(n_i, n_j) > 1/(sqrt(k(k-1)) (sqrt n_i + sqrt n_j)), best possible",
     "sign": "B_hat * Zhat^T > 0 on each instance (interval proof; float64 and dense-SVD margins)",
     "routes": "the secular, dense and integral routes give the same geometry",
+    "records": "`seli latex`'s any-counts formulas (L, sigma, the resolvent, the integrals of "
+               "G_M and G_W, p*, the slack bounds) equal the quantities they name",
     "step7.dual_feasible": "(a)-(b) B_hat = U V^T: ||B_hat||_2 = 1, B_hat 1 = 0, row i = G_M[y_i, :]",
     "step7.duality_gap": "(c) tr(Zhat B_hat) = ||Zhat||_*: zero duality gap",
     "step7.complementary_slackness": "(d) every multiplier -B_hat[i, c] > 0: every margin of (5) active",
@@ -102,7 +107,7 @@ PARTS = {
     "step7.tightness": "(e) for d >= k-1, (2) attains ||Zhat||_* and nothing feasible does better",
     "theorem": "Theorem 1 (i)-(iii) and p* = ||Zhat||_* = ||W||_F^2 = ||H||_F^2 at minimizers of (2)",
 }
-STEP_PARTS = ("step1", "step2", "step3", "step4", "step5", "step6", "routes")
+STEP_PARTS = ("step1", "step2", "step3", "step4", "step5", "step6", "routes", "records")
 # the parts judged by an existing claim's judge, by the type of their cases
 MODULE_PARTS = {
     "step7.dual_feasible": cert_dual_feasible,
@@ -167,6 +172,7 @@ def step_cases(profile: str) -> list[StepCase]:
         StepCase("step5", steps.step5_integral(few)),
         StepCase("step6", steps.step6_slack(inst)),
         StepCase("routes", steps.routes_agree(few)),
+        StepCase("records", steps.records_agree()),
     ]
 
 
@@ -294,6 +300,19 @@ def _integral_nudged(counts, ar, route):
     return replace(g, M_gram=g.M_gram * ar.number(1 + sympy.Rational(1, 10**30)))
 
 
+def _altered_records(name: str, edit) -> list[dict]:
+    """The exported any-counts records with record `name`'s sympy text edited (it must change)."""
+    out = []
+    for r in steps.exported_records():
+        if r["name"] == name:
+            text = edit(r["sympy"])
+            if text == r["sympy"]:
+                raise ValueError(f"the planted edit of {name} changes nothing in {text!r}")
+            r = {**r, "sympy": text}
+        out.append(r)
+    return out
+
+
 @memo
 def _planted() -> dict:
     uu = 1 / (1 + ac.t * ac.x)
@@ -328,8 +347,29 @@ def _planted() -> dict:
         "step 6: F_k 0.1% too weak (true, not the best bound)": [StepCase("step6", steps.step6_slack(
             [MIXED], symbolic=False, bound=lambda k, a, b: ac.slack_bound(k, a, b) / 1.001))],
         "step 6: the simple bound's constant sqrt(k(k-1)) replaced by k - 1": [StepCase(
-            "step6", steps.step6_slack([], symbolic=False,
-                                       bound=lambda k, a, b: 1 / ((k - 1) * (a.sqrt() + b.sqrt()))))],
+            "step6", steps.step6_slack([], symbolic=False, simple=lambda k, a, b: (
+                ac.simple_slack_bound(k, a, b) * math.sqrt(k / (k - 1)))))],
+        "step 6: the simple bound 0.1% too weak (true, not F_k's infimum)": [StepCase(
+            "step6", steps.step6_slack([], symbolic=False, tightness=False, simple=lambda k, a, b: (
+                ac.simple_slack_bound(k, a, b) / 1.001)))],
+        "step 6: F_k reported as the simple bound (not of the form c/(sqrt n_i + sqrt n_j))": [
+            StepCase("step6", steps.step6_slack([MIXED], symbolic=False, tightness=False,
+                                                simple=ac.slack_bound))],
+        "step 6: the first bound with k - 1 for k": [StepCase(
+            "step6", steps.step6_slack([], symbolic=False, tightness=False, one_over_k=lambda k, a, b: (
+                steps.one_over_k_bound(k, a, b) * k / (k - 1))))],
+        "records: G_M's off-diagonal integral exported with 2/pi for 1/pi": [StepCase(
+            "records", steps.records_agree(_altered_records(
+                "any_G_M_off", lambda text: text[: -len("/pi")] + "*2/pi")))],
+        "records: G_W's off-diagonal integral exported without its 1/k": [StepCase(
+            "records", steps.records_agree(_altered_records(
+                "any_G_W_off", lambda text: text.replace("/(pi*k)", "/pi"))))],
+        "records: the simple slack bound exported with k - 1 for sqrt(k (k - 1))": [StepCase(
+            "records", steps.records_agree(_altered_records(
+                "any_slack_bound_simple", lambda text: text.replace("sqrt(k)*sqrt(k - 1)", "(k - 1)"))))],
+        "records: a formula no judge knows": [StepCase("records", steps.records_agree(
+            steps.exported_records() + [{"name": "any_new", "sympy": "k", "latex": "k",
+                                         "description": "", "reference": ""}]))],
         "routes: the integral route's G_M off by 1e-30 at 50 digits": [StepCase(
             "routes", steps.routes_agree([MIXED], geometry=_integral_nudged))],
         "a step's evidence filed under another step": [StepCase(
@@ -373,6 +413,8 @@ def _undecided() -> dict:
             "step3", steps.step3_square_root([MIXED], digits=7))],
         "route comparison made at 7 digits": [StepCase(
             "routes", steps.routes_agree([MIXED], digits=7))],
+        "the exported formulas compared at 7 digits": [StepCase(
+            "records", steps.records_agree(digits=7))],
         "interval decision (step 6): enclosures too wide at 5 digits": [StepCase(
             "step6", steps.step6_slack([TIGHT], digits=5, symbolic=False, tightness=False))],
         "sign: a certificate whose enclosure failed": [

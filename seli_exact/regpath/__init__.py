@@ -3,7 +3,8 @@
 Public names:
   reduction   one_hot, class_sel, reduced_objective, full_objective, certify
   solver      RegPathPoint, solve_regpath_point, solve_regpath, solve_reduced, certified_point,
-              kkt_residual, GAP_TARGET (the certified relative gap every point is held to)
+              kkt_residual, GAP_TARGET (the certified relative gap every point is held to),
+              METHODS (the solver's branches; `method=` runs one alone)
   reference   reference_solution (mpmath-polished, in seli_exact.regpath.reference)
   path        PathMetrics, path_metrics, min_margin, direction_error, minority_cosine
   ufm_gd      GDResult, gd_ufm, ufm_objective_and_grad      (gradient descent on (1))
@@ -25,6 +26,7 @@ from .reduction import (
 )
 from .solver import (
     GAP_TARGET,
+    METHODS,
     RegPathPoint,
     certified_point,
     kkt_residual,
@@ -38,7 +40,7 @@ __all__ = [
     "parse_lambdas", "ce_gradient", "linear_scale", "linear_solution", "linear_stationarity",
     "PathMetrics", "direction_error", "min_margin", "minority_cosine", "path_metrics",
     "certify", "class_sel", "full_objective", "one_hot", "reduced_objective",
-    "GAP_TARGET", "RegPathPoint", "certified_point", "kkt_residual", "solve_reduced",
+    "GAP_TARGET", "METHODS", "RegPathPoint", "certified_point", "kkt_residual", "solve_reduced",
     "solve_regpath", "solve_regpath_point",
     "GDResult", "gd_ufm", "ufm_objective_and_grad",
 ]

@@ -48,7 +48,18 @@ def parse_lambdas(text: str) -> list[float]:
         vals = sorted((min(max(float(v), LAM_MIN), LAM_MAX) for v in np.logspace(a, b, num)),
                       reverse=True)
         return vals
-    parts = [p for p in text.replace(" ", "").split(",") if p]
+    parts = [p.strip() for p in text.split(",")]
+    if any(parts) and any(p == "" for p in parts):
+        raise SeliInputError(
+            f"`lambdas` has an empty item in {text!r}; list values separated by single commas, "
+            "e.g. 1e-1,1e-2."
+        )
+    if any(len(p.split()) > 1 for p in parts):
+        raise SeliInputError(
+            f"`lambdas` has an item with a space inside in {text!r}; separate values by commas, "
+            "e.g. 1e-1,1e-2."
+        )
+    parts = [p for p in parts if p]
     if not parts:
         raise SeliInputError(
             f"`lambdas` must hold at least one value; got {text!r}. Try 1e-1,1e-2."

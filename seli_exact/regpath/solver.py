@@ -46,6 +46,13 @@ Whatever the route (`method`), the reported gap is the certificate of reduction.
 returned M, evaluated in mpmath, and `certified` says whether it meets GAP_TARGET: a point that
 does not is reported as such, never passed off as solved.
 
+Branches. `method="auto"` (the default) runs the route above; the point's `method` says which
+branch produced it. Naming a branch runs it alone, so that each can be checked on its own
+(proofs_check's Section 4 claim does): "newton" (the full-rank Newton, no hand-over), "factored-
+newton" (steps 1-3 from the start, without the fallback; the best point tried is returned),
+"prox-gradient" (step 4 alone from the start, with the fallback's budget and stopping test) and
+"zero" (M = 0). A forced branch's point is certified like any other.
+
 >>> from seli_exact.counts import step
 >>> p = solve_regpath_point(step(4, 10, "1/2", 5), 1e-2)
 >>> p.method, p.certified, p.rank
@@ -64,6 +71,7 @@ from ..counts import ClassCounts
 from ..errors import SeliInputError
 from ..precision import default_rtol
 from ..simplex import helmert
+from ..validate import whole
 from .reduction import (
     certify,
     class_ce,
@@ -105,6 +113,8 @@ LAM_MIN, LAM_MAX = 1e-100, 1e100
 # The structured solver forms a dense Hessian over (k-1) k unknowns: 8 ((k-1) k)^2 bytes, a
 # few copies. k = 40 needs ~20 MB per copy; beyond that time and memory grow like k^4 and k^6.
 MAX_K = 40
+# The branches a point can come from ("auto" picks them as the module doc says).
+METHODS = ("auto", "newton", "factored-newton", "prox-gradient", "zero")
 
 
 @dataclass(frozen=True, eq=False)
@@ -497,8 +507,9 @@ def kkt_residual(M, counts: ClassCounts, lam: float) -> float:
     return float(res)
 
 
-def _rank_deficient(counts: ClassCounts, lam: float, M0):
-    """Steps 1-4 of the module docstring from M0 (k, k). Returns (M, iterations, method)."""
+def _rank_deficient(counts: ClassCounts, lam: float, M0, fallback: bool = True):
+    """Steps 1-4 of the module docstring from M0 (k, k) (steps 1-3 when not `fallback`).
+    Returns (M, iterations, method)."""
     k = counts.k
     root = np.sqrt(np.asarray(counts.counts, dtype=float))
     A, its = _prox_gradient(M0 * root[None, :], counts, lam, root, _LOCATE_STEPS)
@@ -522,6 +533,8 @@ def _rank_deficient(counts: ClassCounts, lam: float, M0):
             best = (gap, Af, method)
         if gap <= _STOP:
             return Af / root[None, :], its, method
+    if not fallback:
+        return best[1] / root[None, :], its, best[2]
     A3, it = _prox_gradient(best[1], counts, lam, root, _FALLBACK_STEPS, stop=_STOP)
     its += it
     gap = _float_gap(A3, counts, lam, root)
@@ -530,18 +543,26 @@ def _rank_deficient(counts: ClassCounts, lam: float, M0):
     return best[1] / root[None, :], its, best[2]
 
 
-def solve_reduced(counts: ClassCounts, lam, *, start: np.ndarray | None = None):
+def solve_reduced(counts: ClassCounts, lam, *, start: np.ndarray | None = None,
+                  method: str = "auto", steps: int | None = None):
     """(M (k, k), iterations, method) solving the reduced (7), without the mpmath certificate.
 
-    The float64 gap of the returned M is below GAP_TARGET / 16 unless the fallback's budget ran
-    out; solve_regpath_point certifies it in mpmath either way.
+    With method="auto" the float64 gap of the returned M is below GAP_TARGET / 16 unless the
+    fallback's budget ran out; a named branch runs alone (module doc), "prox-gradient" for at
+    most `steps` steps (default the fallback's budget). solve_regpath_point certifies the point
+    in mpmath either way.
     """
     counts = check_counts(counts)
     lam = _check_lam(lam)
+    if method not in METHODS:
+        raise SeliInputError(
+            f"`method` must be one of {', '.join(METHODS)}; got {method!r}. Leave it at auto "
+            "unless you are checking one branch of the solver."
+        )
     k = counts.k
     root = np.sqrt(np.asarray(counts.counts, dtype=float))
     sig = np.linalg.svd(class_sel(k) * root[None, :], compute_uv=False)  # singular values of Zhat
-    if lam >= sig[0]:
+    if method == "zero" or (method == "auto" and lam >= sig[0]):
         return np.zeros((k, k)), 0, "zero"
     Q = helmert(k)  # (k, k-1)
     if start is not None:
@@ -554,12 +575,19 @@ def solve_reduced(counts: ClassCounts, lam, *, start: np.ndarray | None = None):
         X0 = Q.T @ start
     else:
         X0 = _sel_start(counts, lam, float(sig.sum())) * Q.T
+    if method == "factored-newton":
+        return _rank_deficient(counts, lam, Q @ X0, fallback=False)
+    if method == "prox-gradient":
+        budget = _FALLBACK_STEPS if steps is None else whole("steps", steps, minimum=1,
+                                                             fix="Leave it unset.")
+        A, it = _prox_gradient((Q @ X0) * root[None, :], counts, lam, root, budget, stop=_STOP)
+        return A / root[None, :], it, "prox-gradient"
     X, it, ok = _newton(counts, lam, X0)
     M = Q @ X
-    if ok and _float_gap(M * root[None, :], counts, lam, root) <= _STOP:
+    if method == "newton" or (ok and _float_gap(M * root[None, :], counts, lam, root) <= _STOP):
         return M, it, "newton"
-    M, it2, method = _rank_deficient(counts, lam, M)
-    return M, it + it2, method
+    M, it2, chosen = _rank_deficient(counts, lam, M)
+    return M, it + it2, chosen
 
 
 def certified_point(counts: ClassCounts, lam, M, iterations: int, method: str, *,
@@ -580,10 +608,13 @@ def certified_point(counts: ClassCounts, lam, M, iterations: int, method: str, *
 
 
 def solve_regpath_point(
-    counts: ClassCounts, lam, *, start: np.ndarray | None = None, certify_digits: int = 40
+    counts: ClassCounts, lam, *, start: np.ndarray | None = None, certify_digits: int = 40,
+    method: str = "auto", steps: int | None = None,
 ) -> RegPathPoint:
-    """Solve the reduced (7) at `lam` (> 0) and certify it; `start` is an optional M (k, k)."""
-    M, it, method = solve_reduced(counts, lam, start=start)
+    """Solve the reduced (7) at `lam` (> 0) and certify it; `start` is an optional M (k, k),
+    `method` a branch of the solver ("auto" by default; module doc) and `steps` the budget of a
+    forced "prox-gradient"."""
+    M, it, method = solve_reduced(counts, lam, start=start, method=method, steps=steps)
     return certified_point(counts, lam, M, it, method, digits=certify_digits)
 
 

@@ -11,8 +11,11 @@ driver died) knows what to do from the folder alone::
     CELLDIR/config.json, checkpoint.pt, metrics.csv, metrics.jsonl   (train cells) the run itself
 
 A train cell is started with `--resume` whenever its folder already holds a checkpoint or metrics
-from an earlier attempt: `seli train` then continues from the last checkpoint (or starts afresh
-when none was written), so a retried cell loses at most the epochs since that checkpoint.
+from an earlier attempt: `seli train` then continues from the last checkpoint (the trainers write
+their first checkpoint before their first row), so a retried cell loses at most the epochs since
+that checkpoint. The killed attempt's lock (CELLDIR/run.lock, training.runlock) names a process
+that is gone, so the retry on the same host takes it over; a retry on another host is refused
+(exit status 2, not retried) with the file to delete once the first host is known to be down.
 
 Fault injection (for tests only): `inject={"mode": "command" | "worker", "cells": GLOB,
 "after": 2}` (or a list of such rules, the first match applies) kills the first attempt of every
@@ -76,9 +79,9 @@ def finished(folder: Path, key: str) -> dict | None:
 
 def has_run(folder: Path) -> bool:
     """Whether an earlier attempt left a checkpoint or metrics (so the next one must --resume)."""
-    ckpt, metrics = _names()
-    folder = Path(folder)
-    return any((folder / f).exists() for f in (ckpt, f"{metrics}.csv", f"{metrics}.jsonl"))
+    from training.runio import has_run as run_there
+
+    return run_there(folder)
 
 
 def _read_json(path: Path, default):
