@@ -1,4 +1,4 @@
-"""`seli_exact.measure` streaming a memory-mapped .npy against loading everything densely.
+"""`measurement.measure` streaming a memory-mapped .npy against loading everything densely.
 
     python benchmarks/bench_measure.py [--n 1000000] [--d 512] [--k 10] [--repeats 3] [--dir DIR]
     python benchmarks/bench_measure.py --quick          # n = 200,000
@@ -55,7 +55,7 @@ def make_inputs(folder: Path, n: int, d: int, k: int, seed: int = 0) -> None:
 
 def worker(folder: Path, variant: str, repeats: int) -> dict:
     """Run one variant `repeats` times for time, once more under tracemalloc; print JSON."""
-    from seli_exact.measurement import measure
+    from measurement.report import measure
 
     W, y = np.load(folder / "W.npy"), np.load(folder / "y.npy")
     n = len(y)

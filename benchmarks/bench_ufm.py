@@ -38,7 +38,7 @@ import time
 
 import torch
 
-from seli_exact.atomic import atomic_write
+from seli_io.atomic import atomic_write
 from training.ufm import UFMConfig, init_state, make_engine, make_runs, train_ufm
 
 

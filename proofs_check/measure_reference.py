@@ -1,9 +1,9 @@
 """`seli measure`'s report from its definitions, in mpmath, apart from seli_exact.
 
-seli_exact.measurement streams features in float64 blocks, centres through seli_exact.metrics
+measurement.report streams features in float64 blocks, centres through seli_exact.metrics
 and reads SELI's targets off the structured SVD. This module evaluates every number of the
 report (Measurement.as_dict, the JSON `seli measure --json` prints) from the definitions in
-seli_exact.measurement's docstring, at `digits` + 10 digits, from the float64 values of the
+measurement.report's docstring, at `digits` + 10 digits, from the float64 values of the
 inputs, with SELI's Grams, cosines, norms and factors from the dense route at `digits` digits
 (proofs_check.lapack: mpmath's eigsy of P D P). Classes are columns: W (d, k), features
 H (d, n) with labels y, or class means M (d, k) with their counts.

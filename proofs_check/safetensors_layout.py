@@ -2,7 +2,7 @@
 
 The layout: an 8-byte little-endian header length N, N bytes of JSON {name: {"dtype", "shape",
 "data_offsets": [begin, end]}, "__metadata__": {...}}, then the little-endian C-order buffers the
-offsets point into. sec5.metrics stores models this way for seli_exact.sources to read back, and
+offsets point into. sec5.metrics stores models this way for measurement.sources to read back, and
 tests/test_sources.py writes its damaged and hand-made files with it.
 
 >>> import numpy as np, tempfile

@@ -20,8 +20,8 @@ goes first on PYTHONPATH and the mutated module's __file__ must lie in the copy)
   names the first). tests/test_mutation_catalogue.py is left out: in a mutated copy its
   own entry no longer applies, which would "catch" every bug.
 
-A bug survives when neither catches it, and a "core-math" bug (something seli_exact or
-derivations compute that a claim reports) also when only the tests catch it: the quick check
+A bug survives when neither catches it, and a "core-math" bug (something seli_exact,
+derivations or measurement compute that a claim reports) also when only the tests catch it: the quick check
 itself must. A run or a check that times out counts as caught and says so. Before the bugs, the
 unmutated copy must pass both (the baseline); otherwise every bug would look caught.
 
@@ -58,7 +58,7 @@ SKIP_PREFIXES = ("mutants/",)
 # left out of the mutated copies' test runs (its own entry no longer applies there)
 CATALOGUE_TEST = "tests/test_mutation_catalogue.py"
 # the rest of pyproject's testpaths: their doctests are part of the quick suite
-DOCTEST_PACKAGES = ("seli_exact", "derivations", "proofs_check")
+DOCTEST_PACKAGES = ("seli_exact", "derivations", "proofs_check", "figures", "measurement", "seli_io")
 CHECK_TIMEOUT = 1200  # s; the quick check takes 25-40 s
 TESTS_TIMEOUT = 3600  # s; the quick suite takes about 5 min
 
@@ -171,7 +171,7 @@ def verify_imports(copy: Path, bug: Bug, env: dict, expected: str) -> None:
     """The packages, and the mutated module with the bug in it, must be imported from the copy;
     `expected` is the mutated module's whole text (compared whole: a `replace` may contain its
     `find`)."""
-    names = ["seli_exact", "derivations", "proofs_check", "seli_cli"]
+    names = ["seli_exact", "derivations", "proofs_check", "seli_cli", "measurement", "figures", "seli_io"]
     if bug.file.endswith(".py"):
         names.append(bug.module)
     proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE, *names], cwd=copy, env=env,

@@ -21,7 +21,7 @@ or /dev (system folders, never a place for results), when a file stands where a 
 or the reverse, when an existing output is not a regular file (a device, a pipe), when the
 nearest existing folder is not writable, and when its disk has no byte (or no inode) left. Any
 path that is relative is refused when the current folder was removed. Nothing is created or
-written by these checks. An existing output file is replaced (atomically, seli_exact.atomic), as
+written by these checks. An existing output file is replaced (atomically, seli_io.atomic), as
 `-o FILE` does in Unix tools; a write that fails later (the disk fills while the command runs)
 is SeliOutputError, and the old file stays whole.
 
@@ -234,7 +234,7 @@ def _writable(flag: str, path: Path, folder: Path) -> None:
 def _space(flag: str, path: Path, folder: Path) -> None:
     """Refuse a folder whose disk has no byte or no inode left for this user: every write there
     would fail. (A disk with a little room left passes; a write that then fills it is reported as
-    SeliOutputError, see seli_exact.atomic.)"""
+    SeliOutputError, see seli_io.atomic.)"""
     try:
         st = os.statvfs(folder)
     except (OSError, AttributeError):  # no statvfs (Windows), or a folder we cannot stat

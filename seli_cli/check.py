@@ -12,7 +12,7 @@ import json
 import sys
 import time
 
-from seli_exact.atomic import atomic_write
+from seli_io.atomic import atomic_write
 from seli_exact.errors import SeliInputError
 
 from .args import out_file, text_list

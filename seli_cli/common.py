@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from seli_exact.atomic import atomic_write
+from seli_io.atomic import atomic_write
 from seli_exact.counts import (
     PROFILE_HELP,
     ClassCounts,

@@ -6,7 +6,7 @@ any class counts (L, the resolvent, the integral formulas of G_M and G_W, p*, th
 
 from __future__ import annotations
 
-from seli_exact.atomic import atomic_write_all
+from seli_io.atomic import atomic_write_all
 
 from .args import out_folder
 

@@ -17,7 +17,7 @@ module is imported: relative paths there name nothing, and torch cannot load the
 
 Outputs. A file or standard output that cannot be written (a full disk, a closed standard
 output: SeliOutputError) is one sentence on stderr and exit status 1; files are written
-atomically (seli_exact.atomic), so what was on disk before stays whole. A reader that closes the
+atomically (seli_io.atomic), so what was on disk before stays whole. A reader that closes the
 pipe early (`seli geometry --json | head -c1`) ends the command quietly with status 0, as Unix
 tools do. Standard output is written through `_Stdout`, which tells these apart from every other
 error.

@@ -4,9 +4,9 @@
                [--center balanced|weighted|none] [--json] [--out DIR]
   seli measure --classifier SRC --means SRC (--counts N1,N2,... | --counts-file F) [...]
 
-SRC is X.npy, X.npz:KEY, X.pt:KEY or X.safetensors:KEY (seli_exact.sources); layouts are
-PyTorch's. The numbers are seli_exact.measure's (its docstring defines each); `--out DIR` writes
-DIR/measure.json and the figure DIR/measure.png, DIR/measure.pdf (seli_exact.measure_plot).
+SRC is X.npy, X.npz:KEY, X.pt:KEY or X.safetensors:KEY (measurement.sources); layouts are
+PyTorch's. The numbers are measurement.measure's (its docstring defines each); `--out DIR` writes
+DIR/measure.json and the figure DIR/measure.png, DIR/measure.pdf (figures.measure).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 
 from seli_exact.errors import SeliInputError
 from seli_exact.metrics import CENTERS
-from seli_exact.sources import SRC_HELP
+from measurement.sources import SRC_HELP
 
 from . import args as args_checks
 from .progress import Progress, add_progress_argument
@@ -67,7 +67,7 @@ def check_args(args):
     checked by `measure` as it reads them, before anything is written."""
     out = None if args.out is None else args_checks.out_folder("--out", args.out, files=OUTPUTS)
     mode = _check_flags(args)
-    from seli_exact.sources import parse_source
+    from measurement.sources import parse_source
 
     for flag in ("classifier", "features", "labels", "bias", "means"):
         if getattr(args, flag) is not None:
@@ -86,8 +86,8 @@ def _counts(args):
 
 def run(args) -> int:
     mode, out, counts = check_args(args)
-    from seli_exact.measurement import measure
-    from seli_exact.sources import load_source
+    from measurement.report import measure
+    from measurement.sources import load_source
 
     names = {"classifier": f"--classifier {args.classifier}"}
     W = load_source(args.classifier, "--classifier")
@@ -109,9 +109,9 @@ def run(args) -> int:
                     bias=bias, names=names)
 
     obj = m.as_dict()
-    if out is not None:  # the JSON and the figure as one group (seli_exact.atomic)
-        from seli_exact.atomic import atomic_write_all
-        from seli_exact.measure_plot import measurement_figure
+    if out is not None:  # the JSON and the figure as one group (seli_io.atomic)
+        from seli_io.atomic import atomic_write_all
+        from figures.measure import measurement_figure
 
         files = {out / "measure.json": json.dumps(obj, indent=2) + "\n"}
         atomic_write_all(files | measurement_figure(m, out / "measure"))

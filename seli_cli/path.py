@@ -18,7 +18,7 @@ import sys
 
 from seli_exact.errors import SeliInputError
 from seli_exact.regpath import GAP_TARGET
-from seli_exact.regpath.fig3 import compute_path, ufsvm_reference
+from seli_exact.regpath.rows import compute_path, ufsvm_reference
 from seli_exact.regpath.cvx import check_cvxpy
 from seli_exact.regpath.lambdas import MAX_LAMBDAS
 from seli_exact.regpath.solver import LAM_MAX, LAM_MIN, check_counts

@@ -7,16 +7,15 @@ Public names:
   geometry       Geometry, seli_geometry (route "secular", "dense" or "integral"), ROUTES,
                  etf_geometry, factorize; the routes' own entry points dense_svd, dense_grams,
                  integral_grams, IntegralGrams
-  long tails     make_longtail, longtail_numbers (the figure of `seli reproduce longtail`)
   shared numerics simplex_gram (P = I - 11^T/k), helmert, softmax_ce (seli_exact.simplex)
   metrics        normalized_distance, gram, class_means, centre, distances, feature_distances,
                  nc1, reference_grams, Distances, GeometryDistances
   numbers        arithmetic, digits_to_bits, close, default_rtol
   verdicts       Status, Verdict (what every check and derivation returns)
-  errors         SeliInputError
-  files          atomic_write, atomic_write_all, atomic_savefig, figure_files (seli_exact.atomic), csv_text (seli_exact.tables)
-  your network   measure, Measurement (seli_exact.measurement: a trained classifier and its
-                 features against SELI and ETF)
+  errors         SeliInputError, SeliOutputError (seli_exact.errors)
+
+Figures live in the package `figures`, files are written by `seli_io`, and a trained network is
+measured by `measurement`: this package is the mathematics alone.
 
 Each name is imported from its module on first use (PEP 562), so `import seli_exact` costs
 nothing beyond the modules a caller touches; `from seli_exact import step` works as usual.
@@ -40,7 +39,6 @@ _SOURCES = {
     "seli_geometry": "geometry", "ROUTES": "geometry",
     "dense_svd": "dense", "dense_grams": "dense",
     "IntegralGrams": "integral", "integral_grams": "integral",
-    "make_longtail": "longtail", "longtail_numbers": "longtail",
     "Distances": "metrics", "GeometryDistances": "metrics", "centre": "metrics",
     "class_means": "metrics", "distances": "metrics", "feature_distances": "metrics",
     "gram": "metrics", "nc1": "metrics", "normalized_distance": "metrics",
@@ -50,7 +48,6 @@ _SOURCES = {
     "helmert": "simplex", "simplex_gram": "simplex", "softmax_ce": "simplex",
     "SELSVD": "svd", "sel_svd": "svd", "secular_roots": "svd",
     "Status": "verdict", "Verdict": "verdict",
-    "Measurement": "measurement", "measure": "measurement",
 }
 
 __all__ = [
@@ -59,9 +56,9 @@ __all__ = [
     "SeliInputError", "Geometry", "etf_geometry", "factorize", "seli_geometry", "simplex_gram",
     "Distances", "GeometryDistances", "centre", "class_means", "distances", "feature_distances",
     "gram", "nc1", "normalized_distance", "reference_grams", "close", "default_rtol",
-    "sel_matrix", "SELSVD", "sel_svd", "measure", "Measurement", "parse_profile",
+    "sel_matrix", "SELSVD", "sel_svd", "parse_profile",
     "parse_profiles", "counts_from_file", "ROUTES", "dense_svd", "dense_grams", "IntegralGrams",
-    "integral_grams", "make_longtail", "longtail_numbers", "secular_roots",
+    "integral_grams", "secular_roots",
 ]
 
 

@@ -3,7 +3,7 @@
 Layouts. Every function here takes the paper's column layout: classifiers W (..., d, k) and class
 means M (..., d, k) hold one class per *column*, features H (..., d, n) one example per column.
 PyTorch stores the transposes: nn.Linear.weight is (k, d) and a batch of features is (n, d), so
-W_here = weight.T and H_here = features.T. `seli_exact.measure` takes PyTorch's layouts, streams
+W_here = weight.T and H_here = features.T. `measurement.measure` takes PyTorch's layouts, streams
 large inputs and calls the functions below on the transposes; leading axes (...) are batch axes,
 so many runs are measured in one call (the UFM trainer does). float64 numpy throughout; this is
 the one implementation that training, the checker and `seli measure` share.
@@ -14,7 +14,7 @@ Section 5: dist(A, A_hat) = || A/||A||_F - A_hat/||A_hat||_F ||_F, for
                (`centred_means`: the balanced mean of class means, Sec. G; or the sample mean);
   logits       W^T M        against G* for both (in SELI, W^T M = V V^T = G* as well).
 The neural-collapse statistics of Papyan et al. (2020), in this layout (formulas in
-seli_exact.measure's docstring): `nc1` / `nc1_from_covariance` / `nc1_basis` (NC1), `angle_error` (NC2's
+measurement.measure's docstring): `nc1` / `nc1_from_covariance` / `nc1_basis` (NC1), `angle_error` (NC2's
 equiangularity, against ETF's or SELI's angles), `self_duality` (NC3), `fitted_norms` (per-class
 norms against a predicted profile, NC2's equinorm when the profile is flat).
 
@@ -207,7 +207,7 @@ def nc1_basis(M_centred) -> tuple[np.ndarray, np.ndarray]:
     1/s_j^2. Singular values below 2^-43 s_max (the float64 tolerance of seli_exact.precision)
     count as zero (w_j = 0): centring leaves Mc of rank k - 1, and its computed null singular
     value is about 2^-52 s_max, a margin of 2^9. Only r = k directions of Sigma_W matter, which
-    is what lets `seli_exact.measure` stream NC1 at O(n d k) cost instead of O(n d^2).
+    is what lets `measurement.measure` stream NC1 at O(n d k) cost instead of O(n d^2).
     """
     Mc = np.asarray(M_centred, dtype=float)
     U, s, _ = np.linalg.svd(Mc, full_matrices=False)  # (..., d, r), (..., r)

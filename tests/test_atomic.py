@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from seli_exact import atomic
-from seli_exact.atomic import atomic_write, atomic_write_all
+from seli_io import atomic
+from seli_io.atomic import atomic_write, atomic_write_all
 from seli_exact.errors import SeliOutputError
 
 

@@ -268,7 +268,7 @@ PATH_COUNTS, PATH_LAMBDAS = "10,10,1,1", (100.0, 3.0, 1.0, 1e-2)  # zero, rank 1
 
 def path_table(counts, lambdas, seconds: float) -> dict:
     from seli_exact.regpath import GAP_TARGET
-    from seli_exact.regpath.fig3 import compute_path, ufsvm_reference
+    from seli_exact.regpath.rows import compute_path, ufsvm_reference
     from seli_exact.solvers import solve_ufsvm
 
     ref = reference(counts)
@@ -357,8 +357,8 @@ def measure_files(tmp_path, counts, d: int = 5, seed: int = 3):
 
 
 def measure_table(counts, W, H, b, center: str) -> dict:
-    """The report, key by key: seli_exact.measure run here, and the 60-digit definitions."""
-    from seli_exact import measure
+    """The report, key by key: measurement.measure run here, and the 60-digit definitions."""
+    from measurement import measure
 
     lib = measure(W, H, counts.labels(), center=center, bias=b).as_dict()
     want, tie = measure_reference.report(W.T, counts=counts, H=H.T, bias=b, center=center)
@@ -466,7 +466,7 @@ def test_check_json(capsys, tmp_path):
 
 # ------------------------------------------------------------------------------ fig1
 def test_fig1_json(capsys, tmp_path):
-    from seli_exact.fig1 import fig1_coordinates, mean_scale
+    from figures.fig1 import fig1_coordinates, mean_scale
 
     counts = from_counts([50, 20, 5, 3])
     code = main(["reproduce", "fig1", "--out", str(tmp_path), "--counts", "50,20,5,3"])
@@ -520,7 +520,7 @@ def cifar_lt_counts(k: int, ratio: int, n_max: int) -> list[int]:
 
 def longtail_table(spec: str) -> dict:
     from seli_exact.counts import parse_profile
-    from seli_exact.longtail import longtail_numbers
+    from figures.longtail import longtail_numbers
 
     fields = dict(part.split("=") for part in spec.split(":")[1:])
     k, ratio, n_max = int(fields["k"]), int(fields["ratio"]), int(fields["n_max"])

@@ -7,7 +7,7 @@ import pytest
 
 from seli_cli.main import main
 from seli_exact import SeliInputError, from_counts, sel_matrix, seli_geometry, step
-from seli_exact.fig1 import fig1_coordinates
+from figures.fig1 import fig1_coordinates
 
 
 def test_fig1_coordinates_realize_the_sel_matrix():
@@ -64,7 +64,7 @@ def test_fig1_cost_does_not_grow_with_n(tmp_path, capsys):
 def test_drawn_mean_scale_keeps_means_apart_from_classifiers():
     """The means are enlarged by one stated factor (angles and norm ratios kept), never past
     55% of the shortest classifier; the ETF case (W = M) is drawn as it is."""
-    from seli_exact.fig1 import mean_scale
+    from figures.fig1 import mean_scale
 
     for c in (step(4, 10, "1/2", 5), step(4, 100, "1/2", 5), from_counts([1000, 100, 10, 1])):
         xy = fig1_coordinates(c)

@@ -30,10 +30,10 @@ import pytest
 
 from seli_cli.main import main
 from seli_exact import SeliInputError
-from seli_exact import atomic as atomic_module
+from seli_io import atomic as atomic_module
 from seli_exact.counts import from_counts
 from seli_exact.errors import SeliOutputError
-from seli_exact.measurement import measure
+from measurement.report import measure
 from seli_exact.metrics import centred_means, distances
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,7 +196,7 @@ def test_full_disk_end_to_end_in_a_fresh_process(tmp_path):
 
 
 class InjectedFullDisk:
-    """os.write on the temporary files of seli_exact.atomic writes `allow` bytes, then fails
+    """os.write on the temporary files of seli_io.atomic writes `allow` bytes, then fails
     with ENOSPC (the disk fills mid-file); every other descriptor writes as usual."""
 
     def __init__(self, monkeypatch, allow: int = 100):
@@ -374,7 +374,7 @@ def test_a_removed_working_folder_in_a_fresh_process(tmp_path, arrays):
 
 def test_library_readers_refuse_relative_paths_in_a_removed_folder(gone):
     from seli_exact.counts import counts_from_file
-    from seli_exact.sources import load_source
+    from measurement.sources import load_source
 
     with pytest.raises(SeliInputError, match=r"`--features` 'H\.npy' is relative to the current "
                        r"folder, which no longer exists"):

@@ -1,4 +1,4 @@
-"""The long-tail figure (seli_exact.longtail) and the count profiles and files it reads."""
+"""The long-tail figure (figures.longtail) and the count profiles and files it reads."""
 
 import json
 
@@ -7,7 +7,7 @@ import pytest
 
 from seli_exact import SeliInputError, from_counts, seli_geometry
 from seli_exact.counts import counts_from_file, parse_profile
-from seli_exact.longtail import MAX_PIXELS, _block_mean, longtail_numbers, make_longtail
+from figures.longtail import MAX_PIXELS, _block_mean, longtail_numbers, make_longtail
 
 SMALL = ["exp:k=6:ratio=10:n_max=100", "exp:k=40:ratio=50:n_max=500"]
 

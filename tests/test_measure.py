@@ -1,4 +1,4 @@
-"""seli_exact.measure: known answers by independent routes, streaming = dense, every bad input.
+"""measurement.measure: known answers by independent routes, streaming = dense, every bad input.
 
 Known answers: a Theorem 1 (iii) factorization built here from a dense numpy SVD of the SEL
 matrix (Definition 2) is at SELI distance 0, and its ETF distances follow by hand from the
@@ -19,7 +19,7 @@ import pytest
 
 from seli_exact import SeliInputError, long_tailed
 from seli_exact.arithmetic import arithmetic
-from seli_exact.measurement import AngleErrors, Measurement, measure
+from measurement.report import AngleErrors, Measurement, measure
 from seli_exact.metrics import Distances
 from seli_exact.precision import default_rtol
 

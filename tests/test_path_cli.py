@@ -79,7 +79,7 @@ def test_path_table_marks_undefined_values(capsys):
 
 def uncertify(monkeypatch, lam_bad):
     """Make every point at lam_bad come back uncertified (its true certificate, a worse M)."""
-    from seli_exact.regpath import fig3, solver
+    from seli_exact.regpath import rows, solver
 
     real = solver.solve_regpath_point
 
@@ -89,7 +89,7 @@ def uncertify(monkeypatch, lam_bad):
             return p
         return solver.certified_point(counts, lam, 0.9 * p.M, 0, "newton")
 
-    monkeypatch.setattr(fig3, "solve_regpath_point", broken)
+    monkeypatch.setattr(rows, "solve_regpath_point", broken)
 
 
 def test_uncertified_points_are_flagged_and_named(capsys, monkeypatch):
@@ -160,7 +160,8 @@ def test_fig3_writes_png_pdf_csv(tmp_path, capsys):
 def test_fig3_legends_cover_no_panel_and_title_gives_the_n_run():
     """Every legend lies outside every panel (so no curve is hidden), and the title names the n
     that was run (R = 1000 forces n_min = 1, n = 2002), not a fixed "n = 400"."""
-    from seli_exact.regpath.fig3 import draw_fig3, fig3_rows
+    from figures.fig3 import draw_fig3
+    from seli_exact.regpath.rows import fig3_rows
 
     rows = fig3_rows([2, 1000], [1e-2])
     fig = draw_fig3(rows, [2, 1000])
@@ -299,7 +300,7 @@ def test_progress_forced_into_a_file_writes_whole_lines():
 
 def test_library_reports_each_cell_to_the_callback():
     from seli_exact import step
-    from seli_exact.regpath.fig3 import compute_path, fig3_rows
+    from seli_exact.regpath.rows import compute_path, fig3_rows
 
     calls = []
     compute_path(step(3, 2, "1/3", 1), [1e-1, 1e-2, 1e-3],
@@ -328,7 +329,7 @@ def test_path_progress_always_reaches_stderr(capsys, monkeypatch):
 def test_check_only_checks_everything_and_does_nothing(tmp_path, capsys, monkeypatch):
     """main(check_only=True) runs each command's check_args: bad input is refused (2), good
     input passes (0) without a solve and without creating the output folder."""
-    import seli_cli.fig3 as fig3_cli
+    import seli_cli.reproduce.fig3 as fig3_cli
     import seli_cli.path as path_cli
 
     def no_work(*a, **kw):

@@ -1,4 +1,4 @@
-"""seli_exact.sources: SRC specs for .npy, .npz:KEY, .pt:KEY, .safetensors:KEY, and every bad one.
+"""measurement.sources: SRC specs for .npy, .npz:KEY, .pt:KEY, .safetensors:KEY, and every bad one.
 
 The safetensors reader is checked against files written byte by byte from the format's
 documentation, and, where the `safetensors` package is installed, against files it writes.
@@ -14,7 +14,7 @@ import pytest
 
 from proofs_check.safetensors_layout import write_safetensors
 from seli_exact import SeliInputError
-from seli_exact.sources import BFloat16Array, load_source, parse_source, torch_problem
+from measurement.sources import BFloat16Array, load_source, parse_source, torch_problem
 
 
 # --------------------------------------------------------------------------- formats
@@ -154,7 +154,7 @@ def test_tensors_without_plain_values_are_refused_naming_file_and_key(tmp_path):
 
 def test_measure_refuses_the_same_tensors_passed_directly():
     torch = pytest.importorskip("torch")
-    from seli_exact.measurement import measure
+    from measurement.report import measure
 
     y = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
     for key, (t, fix) in _hostile_tensors(torch).items():

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from seli_exact.atomic import atomic_write
+from seli_io.atomic import atomic_write
 from training.runio import MetricsLog
 from training.sweep import gather, parse_grid, summary_series, write_summary, write_table
 from training.sweep.cell import DONE_NAME, PATH_NAME, cell_dir

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 from seli_cli.main import main  # noqa: E402
 from seli_exact import arithmetic, close  # noqa: E402
-from training.fig4 import fig4_table  # noqa: E402
+from figures.fig4 import fig4_table  # noqa: E402
 from training.ufm_config import UFMConfig  # noqa: E402
 from training.settings import settings  # noqa: E402
 

@@ -12,13 +12,12 @@ Public names:
                   ufm_counts, evaluate, final_arrays                        (training.ufm)
   engines         epoch_permutation; KernelEngine, TorchEngine, AutogradEngine live in
                   training.ufm_engines (which imports torch)
-  figure          plot_fig4, fig4_table                                     (training.fig4)
   deep nets       DeepNetConfig (training.deepnet_config), DeepNetResult, train_deepnet,
                   load_deepnet_run (training.deepnet), build_model (training.models),
                   LabelledData, Subset, load_dataset, subsample, step_subsample,
-                  profile_subsample (training.data), plot_fig2 (training.fig2)
+                  profile_subsample (training.data); the figures are in figures.fig2/fig4
   your network    collect_features, PenultimateFeatures: penultimate features by a forward
-                  hook on the last nn.Linear, for seli_exact.measure       (training.features)
+                  hook on the last nn.Linear, for measurement.measure       (training.features)
   sweeps          training.sweep (Ray; `seli sweep`)
 
 Importing this package does not import torch; the functions that train do, when called.
@@ -35,8 +34,6 @@ from .data import (
 )
 from .cost import deepnet_seconds, default_threads, network_macs, network_params, ufm_seconds
 from .deepnet_config import DeepNetConfig
-from .fig2 import plot_fig2
-from .fig4 import fig4_table, plot_fig4
 from .runio import (
     MetricsLog,
     NonFiniteError,
@@ -88,8 +85,8 @@ __all__ = [
     "environment", "has_run", "log_epochs", "restore_rng", "rng_state", "RunLock",
     "network_macs", "network_params", "default_threads", "ufm_seconds", "deepnet_seconds",
     "Run", "UFMConfig", "UFMResult", "evaluate", "final_arrays", "make_runs", "train_ufm",
-    "ufm_counts", "epoch_permutation", "fig4_table", "plot_fig4",
+    "ufm_counts", "epoch_permutation",
     "DeepNetConfig", "LabelledData", "StepSubset", "Subset", "load_dataset", "profile_subsample",
-    "step_subsample", "subsample", "plot_fig2",
+    "step_subsample", "subsample",
     *_LAZY,
 ]

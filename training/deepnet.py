@@ -35,10 +35,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seli_exact.atomic import atomic_write
+from seli_io.atomic import atomic_write
 from seli_exact.counts import ClassCounts
 from seli_exact.errors import SeliInputError
-from seli_exact.measurement import measure as seli_measure
+from measurement.report import measure as seli_measure
 
 from .data import LabelledData, Subset, channel_stats, load_dataset, profile_subsample, \
     step_subsample, subsample
@@ -149,7 +149,7 @@ def collect(model: FeatureNet, x, y, *, eval_batch: int = 1024):
 
 def metrics_of(W, H, labels, counts: ClassCounts) -> dict:
     """Sec. 5's distances to SELI / ETF (class means centred by their balanced mean, Sec. G), NC1
-    and the norms of a classifier W (k, d) and features H (n, d), through `seli_exact.measure`:
+    and the norms of a classifier W (k, d) and features H (n, d), through `measurement.measure`:
     the numbers `seli measure --center balanced` reports for the same arrays."""
     m = seli_measure(W, H, labels, center="balanced")
     if m.class_counts != counts.counts:  # the labels are the subset's, class by class

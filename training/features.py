@@ -3,7 +3,7 @@
 A forward pre-hook on the model's last nn.Linear (its classifier) records that layer's *input* for
 every batch of a DataLoader run through the model in eval mode without gradients (Papyan et al.;
 Zhu et al.'s validate_NC.py registers the same hook on `model.fc`). The result is in PyTorch's
-layouts, ready for `seli_exact.measure(f.classifier, f.features, f.labels, bias=f.bias)`:
+layouts, ready for `measurement.measure(f.classifier, f.features, f.labels, bias=f.bias)`:
 
     f = collect_features(model, train_loader)        # features (n, d), labels (n,), W (k, d)
 

@@ -50,14 +50,14 @@ API
     ``checkpoint(state: dict, *, epoch: int, generators=()) -> Path``: torch.save of ``state``
     (tensors, state_dicts, numbers) plus the RNG states (Python, NumPy, torch CPU/CUDA, and
     each torch.Generator in ``generators``), the epoch, the metric rows, written atomically
-    (seli_exact.atomic: a temporary file then os.replace, mode 0666 & ~umask like any file),
+    (seli_io.atomic: a temporary file then os.replace, mode 0666 & ~umask like any file),
     so a crash or a full disk leaves the previous checkpoint whole.
     ``write(name, data) -> Path``: a result file of the run, written atomically.
     ``check_finite(name, value, *, epoch)``: the guard below, naming this run's checkpoint.
     Attributes: ``out``, ``config_path``, ``checkpoint_path``, ``metrics`` (a MetricsLog),
     ``last_checkpoint_epoch``, ``lock`` (the RunLock).
 Writes that fail (a full disk, a vanished folder) raise ``SeliOutputError`` naming the file
-    (``seli_exact.errors.output_error``, as ``seli_exact.atomic`` does); the CLI prints it and
+    (``seli_exact.errors.output_error``, as ``seli_io.atomic`` does); the CLI prints it and
     exits 1. What was written before stays whole: files are replaced atomically, and a metrics
     row that cannot be appended whole to both files is cut back out of both.
 ``has_run(folder) -> bool``: whether a folder holds a checkpoint or metrics.
@@ -102,7 +102,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from seli_exact.atomic import atomic_write
+from seli_io.atomic import atomic_write
 from seli_exact.errors import SeliInputError, output_error
 
 from .runlock import RunLock

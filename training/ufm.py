@@ -237,7 +237,7 @@ def save_final(path, Wt, Ht, runs: list[Run]) -> Path:
     """Write final.npz (see final_arrays) atomically; a failed write is SeliOutputError."""
     import io
 
-    from seli_exact.atomic import atomic_write
+    from seli_io.atomic import atomic_write
 
     buf = io.BytesIO()
     np.savez(buf, **final_arrays(Wt, Ht, runs))

@@ -29,7 +29,7 @@ full-rank point. For every point:
   value (objective minus certified gap) is no larger than the dense objective of any point of
   any branch at the same (counts, lam) (weak duality: a certificate that overclaims fails).
 
-Fig 3 (seli_exact.regpath.fig3.fig3_rows, the rows of fig3.csv): every column of every row is
+Fig 3 (seli_exact.regpath.rows.fig3_rows, the rows of fig3.csv): every column of every row is
 judged against its definition on the dense matrices (proofs_check.path_reference): the
 objective, the certificate (gap, relative gap, `certified` = relative gap <= GAP_TARGET), the
 distances to SELI (the dense route, proofs_check.lapack) and to ETF of (8)'s classifiers, class
@@ -48,7 +48,7 @@ import numpy as np
 
 from seli_exact import ClassCounts, from_counts, step
 from seli_exact.regpath import solver as regpath_solver
-from seli_exact.regpath.fig3 import COLUMNS, compute_path, fig3_counts, fig3_rows, ufsvm_reference
+from seli_exact.regpath.rows import COLUMNS, compute_path, fig3_counts, fig3_rows, ufsvm_reference
 from seli_exact.solvers import ufsvm
 from seli_exact.verdict import Verdict
 

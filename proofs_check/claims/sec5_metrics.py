@@ -11,12 +11,12 @@ seli_exact.metrics reports these (distances, feature_distances with class means 
 stacked inputs with batch axes, nc1); the judge recomputes each from its definition at 60 digits
 from the same float64 inputs, with SELI's Gram matrices from the dense route at 50 digits
 (mpmath's eigsy; proofs_check.lapack) and Sigma_B^+ from an eigen-decomposition at 60 digits.
-`seli measure` (seli_exact.measurement) computes the same numbers in its own, streaming way
+`seli measure` (measurement.report) computes the same numbers in its own, streaming way
 (features read in blocks, two passes, Sigma_W only along the centred means' directions). Every
 number it reports is judged as a user reads it: the JSON object (`seli measure --json`, run
-in-process through seli_cli.main, or seli_exact.measure's as_dict written as JSON text), parsed
+in-process through seli_cli.main, or measurement.measure's as_dict written as JSON text), parsed
 back, key by key, against proofs_check.measure_reference, which evaluates each definition of
-seli_exact.measurement's docstring at 60 digits apart from seli_exact (SELI's targets from the
+measurement.report's docstring at 60 digits apart from seli_exact (SELI's targets from the
 dense route at 50 digits): the distances, NC1, NC2's equiangularity errors against ETF's cosine
 -1/(k-1) and SELI's, NC3 and SELI's value, NC4 (exact fractions; a near tie with a disagreement
 is undecided), the per-class norms beside SELI's at the least-squares scale and both fit
@@ -26,10 +26,10 @@ the features, none), with and without a classifier bias (which enters NC4's deci
 from features and from class means with counts, on arrays in memory read in blocks of 7 rows,
 and on a model stored as a user's files are (the classifier k x d and the features n x d as
 float16 .npy, float32 and bfloat16 .safetensors, float64 .npz and .npy, read back through
-seli_exact.sources): the definitions are then evaluated at the stored values, which every
+measurement.sources): the definitions are then evaluated at the stored values, which every
 narrower float widens to exactly, so reading or summing in the stored precision shows as an
 error of that precision's size. In the thorough profile also torch inputs (tensors given to
-seli_exact.measure, and a .pt file given to the command); the quick profile never imports
+measurement.measure, and a .pt file given to the command); the quick profile never imports
 torch.
 Inputs: random (seeded), the dense route's SELI point (distance to SELI 0), noisy features; on
 STEP and on count vectors with several distinct counts.
@@ -50,7 +50,7 @@ import numpy as np
 
 from seli_exact import ClassCounts, from_counts, metrics, simplex_gram, step
 from seli_exact.errors import SeliInputError
-from seli_exact.measurement import measure
+from measurement.report import measure
 from seli_exact.verdict import Verdict
 
 from .. import measure_reference, tolerances
@@ -94,7 +94,7 @@ class MeasureCase:
     """`seli measure`'s report on classifiers W (d, k) and features H (d, n) (labels
     counts.labels()) or class means M (d, k), with an optional bias (k,), centred as `center`
     says: the JSON object as a user reads it (`reported`, the text parsed back). `how` says how
-    it was produced (the command, or seli_exact.measure in blocks of rows) and from what (arrays
+    it was produced (the command, or measurement.measure in blocks of rows) and from what (arrays
     in memory, or files of a format and dtype: W, H, M and bias are then the float64 values of
     the stored numbers)."""
     name: str
@@ -139,14 +139,14 @@ def json_of(m) -> dict:
 
 
 def api_case(name, counts, W, H, *, center="balanced", bias=None, block=7) -> MeasureCase:
-    """seli_exact.measure on arrays in memory, features read in blocks of `block` rows; a
+    """measurement.measure on arrays in memory, features read in blocks of `block` rows; a
     refusal of valid input is reported as {"error": ...} (and refuted by the judge)."""
     try:
         reported = json_of(measure(W.T, H.T, counts.labels(), center=center, bias=bias,
                                    chunk_rows=block))
     except SeliInputError as err:
-        reported = {"error": f"seli_exact.measure refused valid input: {err}"}
-    return MeasureCase(name, counts, W, H, reported, f"seli_exact.measure, blocks of {block} rows",
+        reported = {"error": f"measurement.measure refused valid input: {err}"}
+    return MeasureCase(name, counts, W, H, reported, f"measurement.measure, blocks of {block} rows",
                        center, bias)
 
 
@@ -235,7 +235,7 @@ def stored_measure_case(name, counts, W, H, kind: str, dtype: str) -> MeasureCas
 
 
 def torch_cases(name, counts, W, H, bias) -> list[MeasureCase]:
-    """torch inputs: float32 and bfloat16 tensors given to seli_exact.measure (as_dict as JSON),
+    """torch inputs: float32 and bfloat16 tensors given to measurement.measure (as_dict as JSON),
     and a float32 .pt file (a state dict with the bias) given to `seli measure --json`."""
     import torch
 
@@ -248,7 +248,7 @@ def torch_cases(name, counts, W, H, bias) -> list[MeasureCase]:
         bt = torch.tensor(bias).to(dtype)
         m = measure(Wt, Ht, torch.tensor(counts.labels()), center="weighted", bias=bt)
         out.append(MeasureCase(f"{name}, torch {dtype}", counts, widen(Wt).T, widen(Ht).T,
-                               json_of(m), f"seli_exact.measure, torch {dtype}", "weighted",
+                               json_of(m), f"measurement.measure, torch {dtype}", "weighted",
                                widen(bt)))
     Wt, Ht, bt = (torch.tensor(a, dtype=torch.float32) for a in (W.T, H.T, bias))
     with tempfile.TemporaryDirectory(prefix="seli-sec5-") as folder:
@@ -381,7 +381,7 @@ def measure_cases(c, W, M, H, profile: str, first: bool) -> list[MeasureCase]:
     every centring, from features and from means (on the first instance: with and without a
     bias, and from stored files); torch inputs in the thorough profile."""
     name = c.describe()
-    out = [api_case(f"{name} seli_exact.measure, noisy features", c, W, H)]
+    out = [api_case(f"{name} measurement.measure, noisy features", c, W, H)]
     # a bias on the last class that moves a quarter of NC4's decisions to it: the 0.25 quantile
     # of the margins it must overcome (interpolated, so no decision becomes a tie)
     logits = W.T @ H  # (k, n)
@@ -520,7 +520,7 @@ def _good() -> tuple[DistanceCase, NC1Case, MeasureCase, MeasureCase]:
 
 
 def _report_of(case: MeasureCase, **kw) -> dict:
-    """What seli_exact.measure reports on the case's arrays with other settings (a planted
+    """What measurement.measure reports on the case's arrays with other settings (a planted
     answer: right for the settings it was made with)."""
     args = {"center": case.center, "bias": case.bias, **kw}
     return json_of(measure(case.W.T, case.H.T, case.counts.labels(), **args))

@@ -10,8 +10,8 @@ Public names:
   ufm_gd      GDResult, gd_ufm, ufm_objective_and_grad      (gradient descent on (1))
   linear      linear_scale, linear_solution, linear_stationarity, ce_gradient   (Sec. 4.4)
   lambdas     parse_lambdas                                  ("1e-1,1e-2" or "logspace:-8:0:17")
-  fig3        compute_path, ufsvm_reference, fig3_rows, make_fig3 (in seli_exact.regpath.fig3,
-              which imports matplotlib only to draw)
+  rows        compute_path, ufsvm_reference, fig3_rows, fig3_counts (in seli_exact.regpath.rows:
+              Fig 3's numbers; figures.fig3 draws them)
 """
 
 from .lambdas import parse_lambdas

@@ -37,7 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-from seli_exact.atomic import atomic_write
+from seli_io.atomic import atomic_write
 
 DONE_NAME = "DONE.json"
 CELL_NAME = "cell.json"

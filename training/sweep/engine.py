@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from seli_exact.atomic import atomic_write
+from seli_io.atomic import atomic_write
 from seli_exact.errors import SeliInputError
 
 from .cell import ATTEMPTS_NAME, CellCrashed, cell_dir, finished, run_cell

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from seli_exact.atomic import atomic_savefig, atomic_write
-from seli_exact.tables import csv_text
+from seli_io.atomic import atomic_savefig, atomic_write
+from seli_io.tables import csv_text
 
 from .cell import PATH_NAME, cell_dir, finished
 from .grid import Grid

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seli_exact.atomic import atomic_savefig, atomic_write
-from seli_exact.tables import csv_text
+from seli_io.atomic import atomic_savefig, atomic_write
+from seli_io.tables import csv_text
 
 PANELS = (("classifiers", "Classifiers  $W$"), ("embeddings", "Centred class means  $M$"),
           ("logits", "Logits  $W^TM$"))

@@ -1,6 +1,7 @@
 """`seli reproduce fig3 --out DIR`: Fig 3, global minimizers of (1) along the regularization path.
 
-See seli_exact.regpath.fig3 for what is computed; this writes fig3.png, fig3.pdf and fig3.csv.
+See seli_exact.regpath.rows for what is computed and figures.fig3 for the drawing; this writes
+fig3.png, fig3.pdf and fig3.csv.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ import sys
 
 from seli_exact.errors import SeliInputError
 from seli_exact.regpath import GAP_TARGET
-from seli_exact.regpath.fig3 import OUTPUTS, fig3_rows, write_fig3
+from figures.fig3 import OUTPUTS, write_fig3
+from seli_exact.regpath.rows import fig3_rows
 from seli_exact.validate import whole
 
-from .args import lambdas as parse_lambdas
-from .args import out_folder, text_list
-from .progress import Progress, add_progress_argument
+from ..args import lambdas as parse_lambdas
+from ..args import out_folder, text_list
+from ..progress import Progress, add_progress_argument
 
 DEFAULT_RS = "2,5,10,50,100"
 DEFAULT_LAMBDAS = "logspace:-8:0:17"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write_all, figure_files
-from .metrics import reference_grams
+from seli_io.atomic import atomic_write_all, figure_files
+from seli_exact.metrics import reference_grams
 
 ROWS = (("classifiers", "Classifiers", r"$\|w_c\|$", "W_gram", "classifier_norms"),
         ("embeddings", "Class means", r"$\|\mu_c\|$", "M_gram", "embedding_norms"))
@@ -30,7 +30,7 @@ def plot_measurement(m, stem, *, formats=("png", "pdf")) -> list[Path]:
 
 def measurement_figure(m, stem, *, formats=("png", "pdf")) -> dict[Path, bytes]:
     """The figure of Measurement `m` rendered in memory, {stem.png: bytes, stem.pdf: bytes}, for
-    seli_exact.atomic.atomic_write_all (`seli measure --out` writes it with measure.json)."""
+    seli_io.atomic.atomic_write_all (`seli measure --out` writes it with measure.json)."""
     import matplotlib
 
     matplotlib.use("Agg")

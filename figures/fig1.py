@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write_all, figure_files
-from .counts import ClassCounts, from_counts
-from .errors import SeliInputError
-from .svd import sel_svd
+from seli_io.atomic import atomic_write_all, figure_files
+from seli_exact.counts import ClassCounts, from_counts
+from seli_exact.errors import SeliInputError
+from seli_exact.svd import sel_svd
 
 CLASSIFIER, MEAN = "#c0392b", "#1f5fa8"  # red and blue, as the paper's spheres
 

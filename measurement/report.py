@@ -86,10 +86,10 @@ from typing import Callable
 
 import numpy as np
 
-from .arithmetic import arithmetic
-from .counts import ClassCounts
-from .errors import SeliInputError
-from .metrics import (
+from seli_exact.arithmetic import arithmetic
+from seli_exact.counts import ClassCounts
+from seli_exact.errors import SeliInputError
+from seli_exact.metrics import (
     CENTERS,
     Distances,
     angle_error,
@@ -104,7 +104,7 @@ from .metrics import (
     reference_self_duality,
     self_duality,
 )
-from .precision import default_rtol
+from seli_exact.precision import default_rtol
 from .sources import torch_problem
 
 # elements of float64 per block of rows: 16 MiB, so a block of a (n, 512) input is 4096 rows

@@ -1,7 +1,7 @@
 """Arrays named by SRC specs: `file.npy`, `file.npz:KEY`, `file.pt:KEY`, `file.safetensors:KEY`.
 
 `load_source(spec, arg)` returns an array-like with `.shape`, `.dtype` and row slicing, without
-reading more of the file than it must, so `seli_exact.measure` can stream large inputs:
+reading more of the file than it must, so `measurement.measure` can stream large inputs:
   .npy          memory-mapped (numpy.load(mmap_mode="r"));
   .npz:KEY      read into memory (zip members cannot be mapped); a single-array file needs no KEY;
   .pt:KEY       torch.load(weights_only=True, mmap=True): a tensor, or KEY in a saved dict, list
@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SeliInputError
-from .validate import relative_path
+from seli_exact.errors import SeliInputError
+from seli_exact.validate import relative_path
 
 KINDS = {".npy": "npy", ".npz": "npz", ".pt": "pt", ".pth": "pt", ".safetensors": "safetensors"}
 SRC_HELP = ("a file: X.npy, X.npz:KEY, X.pt:KEY (a tensor, or a key of a saved dict such as "
@@ -252,7 +252,7 @@ def _readable(t, name: str):
 def torch_problem(t) -> str | None:
     """Why a torch tensor holds no plain (strided, in-memory) array of numbers to read in row
     blocks, with the fix, as the end of a sentence; None when it holds one. Complex and integer
-    dtypes are judged by the reader that knows what the array is for (seli_exact.measure).
+    dtypes are judged by the reader that knows what the array is for (measurement.measure).
 
     >>> torch_problem(np.zeros(3)) is None
     True

@@ -9,7 +9,7 @@ counts, each measured against the exact SELI geometry of its own counts.
 
 from __future__ import annotations
 
-from .train_ufm import FIG4_SETTINGS, add_run_arguments, check_args, summary, train
+from ..train_ufm import FIG4_SETTINGS, add_run_arguments, check_args, summary, train
 
 FILES = ("fig4.png, fig4.pdf and fig4.csv (the distances behind the figure), and the training "
          "run in DIR/run (config.json, metrics.csv/.jsonl, checkpoint.pt, final.npz)")
@@ -26,7 +26,7 @@ def add_arguments(p, argv=()) -> None:
 
 
 def run(args) -> int:
-    from training.fig4 import plot_fig4
+    from figures.fig4 import plot_fig4
 
     cfg, out = check_args(args, check_device=True)
     result = train(cfg, out / "run", args)

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write_all, figure_files
-from .counts import ClassCounts, parse_profile
-from .errors import SeliInputError
-from .geometry import seli_geometry
+from seli_io.atomic import atomic_write_all, figure_files
+from seli_exact.counts import ClassCounts, parse_profile
+from seli_exact.errors import SeliInputError
+from seli_exact.geometry import seli_geometry
 
 # CIFAR-10-LT (Cao et al.: 5000 down to 50) and an ImageNet-LT-sized tail (1280 down to 5).
 DEFAULT_PROFILES = ("exp:k=10:ratio=100", "exp:k=1000:ratio=256:n_max=1280")

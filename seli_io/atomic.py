@@ -27,7 +27,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import output_error
+from seli_exact.errors import output_error
 
 
 def atomic_write(path, data: bytes | str) -> Path:

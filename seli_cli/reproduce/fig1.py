@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .args import out_folder
-from .common import add_counts_arguments, counts_from_args
+from ..args import out_folder
+from ..common import add_counts_arguments, counts_from_args
 
 
 def add_arguments(p, argv=()) -> None:
@@ -15,7 +15,7 @@ def add_arguments(p, argv=()) -> None:
 
 def check_args(args):
     """(counts, out) after every check: k = 4 classes, a writable --out folder."""
-    from seli_exact.fig1 import fig1_coordinates
+    from figures.fig1 import fig1_coordinates
 
     counts = counts_from_args(args)
     fig1_coordinates(counts)  # refuses k != 4 with one sentence; a k = 4 SVD costs nothing
@@ -23,7 +23,7 @@ def check_args(args):
 
 
 def run(args) -> int:
-    from seli_exact.fig1 import make_fig1
+    from figures.fig1 import make_fig1
 
     counts, out = check_args(args)
     for path in make_fig1(counts, out):

@@ -19,8 +19,8 @@ from fractions import Fraction
 
 from seli_exact.errors import SeliInputError
 
-from .args import out_folder
-from .train_deepnet import add_data_arguments, check_time, settings_given, summary, train_one
+from ..args import out_folder
+from ..train_deepnet import add_data_arguments, check_time, settings_given, summary, train_one
 
 FILES = ("fig2.png, fig2.pdf and fig2.csv (the distances behind the figure), and one training "
          "run per ratio in DIR/R<R> (or DIR/ratio<R> for a profile; DIR/R<R>_seed<S> with "
@@ -109,7 +109,7 @@ def _name(q) -> str:
 
 def seeds_table(results: dict, *, label: str = "R") -> list[str]:
     """The end of training over seeds as a Markdown table: each cell mean [min, max]."""
-    from training.fig2 import final_table
+    from figures.fig2 import final_table
 
     def cell(v, fmt):
         if v is None:
@@ -132,7 +132,7 @@ def seeds_table(results: dict, *, label: str = "R") -> list[str]:
 def run(args) -> int:
     from training.data import load_dataset
     from training.deepnet import make_subset
-    from training.fig2 import plot_fig2
+    from figures.fig2 import plot_fig2
     from training.runio import has_run
 
     runs, out = check_args(args)

@@ -4,13 +4,13 @@ and the cosine matrices of SELI beside ETF, one row per count profile."""
 
 from __future__ import annotations
 
-from .args import out_folder
-from .limits import check_cost, geometry_cost
+from ..args import out_folder
+from ..limits import check_cost, geometry_cost
 
 
 def add_arguments(p, argv=()) -> None:
     from seli_exact.counts import PROFILE_HELP
-    from seli_exact.longtail import DEFAULT_PROFILES
+    from figures.longtail import DEFAULT_PROFILES
 
     p.add_argument("--out", required=True, metavar="DIR",
                    help="output folder for longtail.png, longtail.pdf and longtail.json (the "
@@ -23,7 +23,7 @@ def add_arguments(p, argv=()) -> None:
 
 def check_args(args):
     """(the profile spec of each row, out) after every check, before any work."""
-    from seli_exact.longtail import DEFAULT_PROFILES, profile_rows
+    from figures.longtail import DEFAULT_PROFILES, profile_rows
 
     specs = args.profile or list(DEFAULT_PROFILES)
     rows = [counts for _, counts in profile_rows(specs)]
@@ -36,7 +36,7 @@ def check_args(args):
 
 
 def run(args) -> int:
-    from seli_exact.longtail import make_longtail
+    from figures.longtail import make_longtail
 
     specs, out = check_args(args)
     for path in make_longtail(out, specs):
